@@ -1,0 +1,28 @@
+# Two entry points, each working on a fresh machine: `make reproduce` and `make test`.
+# Both create or refresh .venv, installing with constraints.txt (the CPU torch pin).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: reproduce test nbtest pytest export clean-venv
+
+$(STAMP): settings.ini setup.py constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $@
+
+## Main job: run every experiment of the series; executed notebooks land in reproduce/
+reproduce: $(STAMP)
+	$(BIN)/python tools/run_nbs.py --out reproduce
+
+## Every test: notebooks (nbdev_test) then pytest
+test: $(STAMP)
+	$(BIN)/nbdev_test --n_workers 0 --timing
+	$(BIN)/python -m pytest -q tests
+
+export: $(STAMP)
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/nb2md.py nbs/index.ipynb README.md
+
+clean-venv:
+	rm -rf $(VENV)
