@@ -5,16 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test nbtest pytest export clean-venv
+.PHONY: reproduce notebooks test export clean-venv
 
 $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $@
 
-## Main job: run every experiment of the series; executed notebooks land in reproduce/
+## Main job: rerun every experiment of the series; the report lands in reproduce/
 reproduce: $(STAMP)
-	$(BIN)/python tools/run_nbs.py --out reproduce
+	$(BIN)/humannums reproduce --out reproduce
+
+## The notebook series itself, executed into reproduce/notebooks (outputs kept)
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_nbs.py --out reproduce/notebooks
 
 ## Every test: notebooks (nbdev_test) then pytest
 test: $(STAMP)

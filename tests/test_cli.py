@@ -1,0 +1,106 @@
+"The `humannums` console script, driven as a user would: subprocesses, exit codes, messages, files."
+import os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+
+EXE = shutil.which('humannums', path=str(Path(sys.executable).parent)) or shutil.which('humannums')
+
+def hn(*args, cwd=None, env=None):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+@pytest.fixture(scope='module')
+def model_file(tmp_path_factory):
+    d = tmp_path_factory.mktemp('cli')
+    res = hn('train', 'rnn2', '--epochs', '1', '--seed', '0', '--out', d/'rnn2.pth')
+    assert res.returncode == 0, res.stderr
+    assert 'train_loss' in res.stdout and 'saved' in res.stdout
+    return d/'rnn2.pth'
+
+def test_console_script_installed():
+    assert EXE, 'humannums console script not on PATH'
+
+@pytest.mark.parametrize('cmd', [[], ['data'], ['train'], ['predict'], ['generate'], ['reproduce']])
+def test_help_at_every_level(cmd):
+    res = hn(*cmd, '--help')
+    assert res.returncode == 0 and 'usage: humannums' in res.stdout
+
+def test_data(tmp_path):
+    res = hn('data', env=dict(os.environ, FASTAI_HOME=str(tmp_path)))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count('verified') == 2 and 'tokens: 63,095' in res.stdout and 'vocab: 30 tokens' in res.stdout
+    assert (tmp_path/'data'/'human_numbers'/'train.txt').stat().st_size == 280_599
+
+def test_round_trip(model_file):
+    res = hn('predict', model_file, 'seven thousand two hundred', '--k', '3')
+    assert res.returncode == 0, res.stderr
+    rows = [l.split() for l in res.stdout.strip().splitlines()]
+    assert len(rows) == 3 and all(0 <= float(p) <= 1 for _, p in rows)
+    assert [float(p) for _, p in rows] == sorted((float(p) for _, p in rows), reverse=True)
+    res = hn('generate', model_file, 'one thousand two hundred .', '--n', '5')
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.strip().split()
+    assert out[:5] == 'one thousand two hundred .'.split() and len(out) == 10
+
+def test_train_is_seeded(model_file, tmp_path):
+    res = hn('train', 'rnn2', '--epochs', '1', '--seed', '0', '--out', tmp_path/'again.pth')
+    first = hn('predict', model_file, 'one', '--k', '30').stdout
+    assert res.returncode == 0 and hn('predict', tmp_path/'again.pth', 'one', '--k', '30').stdout == first
+
+@pytest.mark.parametrize('args,code,msg', [
+    (['train', 'bert'], 2, "unknown model 'bert'; choose one of: ffnn, rnn1"),
+    (['train', 'lstn'], 2, "did you mean 'lstm'"),
+    (['train', 'rnn1', '--epochs', '0'], 2, 'expected a positive integer'),
+    (['train', 'rnn1', '--epochs', 'two'], 2, 'expected a positive integer'),
+    (['train', 'rnn1', '--lr', '-1'], 2, 'expected a positive number'),
+    (['train', 'rnn1', '--seed', '-5'], 2, 'expected a non-negative integer'),
+    (['reproduce', '--seeds', '0'], 2, 'expected a positive integer'),
+    (['reproduce', '--models', 'gpt'], 2, "unknown model 'gpt'"),
+    (['frobnicate'], 2, 'invalid choice'),
+])
+def test_usage_errors(args, code, msg):
+    res = hn(*args)
+    assert res.returncode == code and msg in res.stderr and 'Traceback' not in res.stderr
+
+@pytest.mark.parametrize('args,code,msg', [
+    (['predict', '{m}', 'seven thousnd'], 2, "unknown word 'thousnd' (closest: 'thousand'); the vocabulary is: one . two"),
+    (['predict', '{m}', '  '], 2, 'empty prompt'),
+    (['predict', '{m}', 'one', '--k', '31'], 2, 'k must be an int from 1 to 30'),
+    (['predict', '{m}', 'one', '--k', '0'], 2, 'expected a positive integer'),
+    (['generate', '{m}', 'one', '--n', '-1'], 2, 'expected a non-negative integer'),
+    (['predict', '{missing}', 'one'], 1, 'no such model file'),
+    (['predict', '{junk}', 'one'], 1, 'not a readable model file'),
+    (['predict', '{half}', 'one'], 1, 'truncated, corrupted'),
+])
+def test_bad_input(model_file, tmp_path, args, code, msg):
+    (tmp_path/'junk.pth').write_text('not a model')
+    raw = model_file.read_bytes(); (tmp_path/'half.pth').write_bytes(raw[:len(raw)//2])
+    paths = dict(m=model_file, missing=tmp_path/'missing.pth', junk=tmp_path/'junk.pth', half=tmp_path/'half.pth')
+    res = hn(*[a.format(**paths) for a in args])
+    assert res.returncode == code, (res.returncode, res.stderr)
+    assert msg in res.stderr and 'Traceback' not in res.stderr
+
+def test_train_out_is_folder(tmp_path):
+    res = hn('train', 'rnn1', '--epochs', '1', '--out', tmp_path)
+    assert res.returncode == 2 and 'is a folder' in res.stderr
+
+def test_ctrl_c_leaves_no_file(tmp_path):
+    "SIGINT during training: exit 130, a message, and no model file or temp file"
+    proc = subprocess.Popen([EXE, 'train', 'rnn3', '--epochs', '50', '--out', str(tmp_path/'m.pth')],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(10)  # imports take a few seconds; 50 epochs of RNN3 take far longer than this
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert 'interrupted' in err and 'Traceback' not in err
+    assert list(tmp_path.iterdir()) == []
+
+def test_reproduce(tmp_path):
+    res = hn('reproduce', '--seeds', '2', '--models', 'rnn1', 'rnn2', '--out', tmp_path/'rep')
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in (tmp_path/'rep').iterdir())
+    assert names == ['accuracy.png', 'curves.csv', 'report.md', 'results.csv']
+    md = (tmp_path/'rep'/'report.md').read_text()
+    assert '| rnn1 |' in md and '| 0.424 | 0.494 |' in md and ' ± ' in md
+    assert (tmp_path/'rep'/'accuracy.png').read_bytes()[:4] == b'\x89PNG'
+    assert len((tmp_path/'rep'/'results.csv').read_text().strip().splitlines()) == 1 + 4
