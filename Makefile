@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce notebooks test export clean-venv
+.PHONY: reproduce notebooks test export docs clean-venv
 
 $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ notebooks: $(STAMP)
 test: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 0 --timing
 	$(BIN)/python -m pytest -q tests
+
+## The docs site, offline, into _docs/ (open _docs/index.html)
+docs: $(STAMP)
+	$(BIN)/python tools/build_docs.py
 
 export: $(STAMP)
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/nb2md.py nbs/index.ipynb README.md
