@@ -6,8 +6,8 @@
 from __future__ import annotations
 import argparse, hashlib, math, os, sys, tempfile, time
 from pathlib import Path
-from .data import human_numbers_path, HN_FILES, load_nums, read_lines, make_text, tokenize
-from .learner import PUBLISHED, results
+from .data import human_numbers_path, HN_FILES, load_nums
+from .learner import results
 from .zoo import EXPERIMENTS, get_experiment, run_all, results_table, plot_curves
 from .inference import save_model, load_model, predict_next, generate, ModelFileError
 
