@@ -3,15 +3,19 @@
 doing the same math (same model, batches, optimizer, one-cycle schedule), plus the Python-loop RNN4 vs the
 fused nn.RNN. Prints a table and writes JSON and Markdown. Medians over --reps repetitions.
 
-    .venv/bin/python benchmarks/bench.py [--models rnn4 awd] [--reps 3] [--epochs N] [--out benchmarks/results]
+    .venv/bin/python benchmarks/bench.py [--models rnn4 awd] [--reps 3] [--series] [--out benchmarks/results]
+
+Each model is measured in a fresh Python process, so its peak memory (max RSS) is its own. `--series` also times
+the whole notebook series (tools/run_nbs.py into a temporary folder).
 """
-import argparse, json, platform, resource, statistics, sys, time
+import argparse, json, platform, resource, statistics, subprocess, sys, tempfile, time
 from functools import partial
 from pathlib import Path
 import torch
 from torch import nn
 from fastai.optimizer import Adam
 from fastai.callback.schedule import combined_cos
+from fastai.torch_core import norm_bias_params
 from humannums.data import load_nums
 from humannums.learner import seed_all
 from humannums.zoo import EXPERIMENTS, get_experiment
@@ -27,6 +31,7 @@ def bare_fit(exp, epochs, seed):
     fk = exp.fit_kwargs
     lr_max, moms = exp.lr, fk.get('moms', (0.95, 0.85, 0.95))
     opt = Adam(list(model.parameters()), lr=lr_max, wd=fk.get('wd', 0.01))
+    for p in norm_bias_params(model, True): opt.state[p]['do_wd'] = False  # as Learner does (wd_bn_bias=False)
     lr_s, mom_s = combined_cos(0.25, lr_max/25, lr_max, lr_max/1e5), combined_cos(0.25, *moms)
     n_iter, total, it = len(dls.train), epochs * len(dls.train), 0
     reset = getattr(model, 'reset', lambda: None)
@@ -95,25 +100,41 @@ def main():
     p.add_argument('--models', nargs='+', default=['rnn1', 'rnn3', 'rnn4', 'lstm', 'awd'], choices=list(EXPERIMENTS))
     p.add_argument('--reps', type=int, default=3)
     p.add_argument('--out', type=Path, default=Path(__file__).parent/'results')
+    p.add_argument('--series', action='store_true', help='also time the whole notebook series')
+    p.add_argument('--one', help=argparse.SUPPRESS)  # internal: measure one model in this process, print JSON
     a = p.parse_args()
+    if a.one:
+        r = bench_model(a.one, a.reps)
+        r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return print(json.dumps(r))
     rows = []
     for name in a.models:
-        rows.append(bench_model(name, a.reps))
+        res = subprocess.run([sys.executable, __file__, '--one', name, '--reps', str(a.reps)], capture_output=True, text=True)
+        if res.returncode: sys.exit(res.stderr)
+        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         r = rows[-1]
         print(f"{name:10s} fastai {r['fastai_s_per_epoch']:.3f}s/epoch  bare {r['bare_s_per_epoch']:.3f}s/epoch  "
               f"ratio {r['ratio']:.2f}  {r['fastai_tokens_per_s']:,.0f} tok/s  acc {r['fastai_acc']:.4f}/{r['bare_acc']:.4f}", flush=True)
     lf = loop_vs_fused(a.reps)
+    series = None
+    if a.series:
+        root = Path(__file__).resolve().parent.parent
+        with tempfile.TemporaryDirectory() as d:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, str(root/'tools'/'run_nbs.py'), '--out', d], check=True, capture_output=True)
+            series = time.perf_counter() - t
+        print(f'whole notebook series: {series:.0f}s')
     info = dict(threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
-                machine=platform.machine(), peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                reps=a.reps)
+                machine=platform.machine(), reps=a.reps, series_seconds=series)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out/'bench.json').write_text(json.dumps(dict(info=info, models=rows, loop_vs_fused_ms=lf), indent=1))
-    md = ['# Benchmarks', '', f"torch {info['torch']}, {info['threads']} threads, Python {info['python']} on {info['machine']}; "
-          f"median of {a.reps} runs; peak memory of the whole run {info['peak_rss_mb']:.0f} MB.", '',
-          '| model | epochs | fastai s/epoch | bare loop s/epoch | ratio | fastai tokens/s | same accuracy |',
-          '|---|---:|---:|---:|---:|---:|---|']
+    md = ['# Benchmarks', '', f"Written by `benchmarks/bench.py`. torch {info['torch']}, {info['threads']} threads, "
+          f"Python {info['python']} on {info['machine']}; median of {a.reps} runs; each model in its own process.", '',
+          '| model | epochs | fastai s/epoch | bare loop s/epoch | ratio | fastai tokens/s | accuracy fastai / bare | peak RSS MB |',
+          '|---|---:|---:|---:|---:|---:|---|---:|']
     md += [f"| {r['model']} | {r['epochs']} | {r['fastai_s_per_epoch']:.3f} | {r['bare_s_per_epoch']:.3f} | {r['ratio']:.2f} | "
-           f"{r['fastai_tokens_per_s']:,.0f} | {'yes' if r['same_result'] else 'no'} |" for r in rows]
+           f"{r['fastai_tokens_per_s']:,.0f} | {r['fastai_acc']:.4f} / {r['bare_acc']:.4f} | {r['peak_rss_mb']:.0f} |" for r in rows]
+    if series: md += ['', f'Whole notebook series (every notebook executed in turn): {series:.0f} s.']
     md += ['', '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
     (a.out/'bench.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))
