@@ -97,7 +97,7 @@ def loop_vs_fused(reps):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--models', nargs='+', default=['rnn1', 'rnn3', 'rnn4', 'lstm', 'awd'], choices=list(EXPERIMENTS))
+    p.add_argument('--models', nargs='+', default=['rnn1', 'rnn3', 'rnn4', 'lstm', 'awd', 'awd_gru', 'transformer_pointer'], choices=list(EXPERIMENTS))
     p.add_argument('--reps', type=int, default=3)
     p.add_argument('--out', type=Path, default=Path(__file__).parent/'results')
     p.add_argument('--series', action='store_true', help='also time the whole notebook series')
