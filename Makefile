@@ -12,17 +12,18 @@ $(STAMP): settings.ini setup.py constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $@
 
-## Main job: rerun every experiment of the series; the report lands in reproduce/
+## Main job: rerun every experiment of the series (3 seeds each, one torch thread as in the notebooks);
+## the report lands in results/ (committed: git diff shows what moved)
 reproduce: $(STAMP)
-	$(BIN)/humannums reproduce --out reproduce
+	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --out results
 
-## The notebook series itself, executed into reproduce/notebooks (outputs kept)
+## The notebook series itself, executed into reproduce/notebooks (outputs kept), one notebook per core at a time
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_nbs.py --out reproduce/notebooks
 
-## Every test: notebooks (nbdev_test) then pytest
+## Every test: notebooks (nbdev_test, one per core at a time, one torch thread each) then pytest
 test: $(STAMP)
-	$(BIN)/nbdev_test --n_workers 0 --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --timing
 	$(BIN)/python -m pytest -q tests
 
 ## The docs site, offline, into _docs/ (open _docs/index.html)

@@ -6,9 +6,10 @@ fused nn.RNN. Prints a table and writes JSON and Markdown. Medians over --reps r
     .venv/bin/python benchmarks/bench.py [--models rnn4 awd] [--reps 3] [--series] [--out benchmarks/results]
 
 Each model is measured in a fresh Python process, so its peak memory (max RSS) is its own. `--series` also times
-the whole notebook series (tools/run_nbs.py into a temporary folder).
+the whole notebook series (tools/run_nbs.py into a temporary folder: one notebook per core at a time, one torch
+thread each, as `make test` runs them).
 """
-import argparse, json, platform, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
 from functools import partial
 from pathlib import Path
 import torch
@@ -116,16 +117,16 @@ def main():
         print(f"{name:10s} fastai {r['fastai_s_per_epoch']:.3f}s/epoch  bare {r['bare_s_per_epoch']:.3f}s/epoch  "
               f"ratio {r['ratio']:.2f}  {r['fastai_tokens_per_s']:,.0f} tok/s  acc {r['fastai_acc']:.4f}/{r['bare_acc']:.4f}", flush=True)
     lf = loop_vs_fused(a.reps)
-    series = None
+    series, jobs = None, len(os.sched_getaffinity(0))
     if a.series:
         root = Path(__file__).resolve().parent.parent
         with tempfile.TemporaryDirectory() as d:
             t = time.perf_counter()
-            subprocess.run([sys.executable, str(root/'tools'/'run_nbs.py'), '--out', d], check=True, capture_output=True)
+            subprocess.run([sys.executable, str(root/'tools'/'run_nbs.py'), '--out', d, '--jobs', str(jobs)], check=True, capture_output=True)
             series = time.perf_counter() - t
         print(f'whole notebook series: {series:.0f}s')
     info = dict(threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
-                machine=platform.machine(), reps=a.reps, series_seconds=series)
+                machine=platform.machine(), reps=a.reps, series_seconds=series, series_jobs=jobs if series else None)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out/'bench.json').write_text(json.dumps(dict(info=info, models=rows, loop_vs_fused_ms=lf), indent=1))
     md = ['# Benchmarks', '', f"Written by `benchmarks/bench.py`. torch {info['torch']}, {info['threads']} threads, "
@@ -134,7 +135,8 @@ def main():
           '|---|---:|---:|---:|---:|---:|---|---:|']
     md += [f"| {r['model']} | {r['epochs']} | {r['fastai_s_per_epoch']:.3f} | {r['bare_s_per_epoch']:.3f} | {r['ratio']:.2f} | "
            f"{r['fastai_tokens_per_s']:,.0f} | {r['fastai_acc']:.4f} / {r['bare_acc']:.4f} | {r['peak_rss_mb']:.0f} |" for r in rows]
-    if series: md += ['', f'Whole notebook series (every notebook executed in turn): {series:.0f} s.']
+    if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '
+                          'as `make test` runs them).']
     md += ['', '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
     (a.out/'bench.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))

@@ -4,9 +4,9 @@
 
 # %% ../nbs/14_cli.ipynb #0448642c
 from __future__ import annotations
-import argparse, hashlib, math, os, sys, tempfile, time
+import argparse, hashlib, math, sys, time
 from pathlib import Path
-from .data import human_numbers_path, HN_FILES, load_nums
+from .data import human_numbers_path, HN_FILES, load_nums, _atomic
 from .learner import results
 from .zoo import EXPERIMENTS, get_experiment, run_all, results_table, plot_curves
 from .inference import save_model, load_model, predict_next, generate, ModelFileError
@@ -16,17 +16,6 @@ __all__ = ['report_markdown', 'reproduce', 'make_parser', 'cmd_data', 'cmd_train
            'main']
 
 # %% ../nbs/14_cli.ipynb #860ac275
-def _atomic(path:Path, write):
-    "Call `write(tmp_path)`, then rename the temp file to `path`"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 def report_markdown(table, seeds) -> str:

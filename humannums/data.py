@@ -54,15 +54,22 @@ def hn_text(name:str) -> str:
 def _sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 # %% ../nbs/00_data.ipynb #241ecb3a
-def _atomic_write(path:Path, data:bytes):
-    "Write `data` to `path` through a temp file in the same folder and a rename"
+def _atomic(path:Path, write):
+    "Call `write(tmp)` on a temp file beside `path`, then rename it to `path`: never a half-written `path`"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    os.close(fd)
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
+        write(tmp)
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private (0600); give it a new file's usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+def _atomic_write(path:Path, data:bytes):
+    "Write `data` to `path` through a temp file in the same folder and a rename"
+    _atomic(path, lambda tmp: Path(tmp).write_bytes(data))
 
 def human_numbers_path() -> Path:
     "Folder holding HUMAN_NUMBERS' train.txt and valid.txt, written (or repaired) offline where `untar_data` looks"

@@ -4,11 +4,11 @@
 
 # %% ../nbs/13_inference.ipynb #6baf6887
 from __future__ import annotations
-import difflib, os, tempfile
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from .data import load_nums
+from .data import load_nums, _atomic
 from .zoo import get_experiment, EXPERIMENTS
 
 # %% auto #0
@@ -33,14 +33,7 @@ def save_model(path, model, name:str, vocab:list=None, metrics:dict=None) -> Pat
     data = dict(format=FORMAT, version=FORMAT_VERSION, name=name, vocab=list(vocab or load_nums()[1]),
                 metrics=dict(metrics or {}), state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()})
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(data, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic(path, lambda tmp: torch.save(data, tmp))
     return path
 
 class ModelFileError(ValueError):

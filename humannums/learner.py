@@ -4,11 +4,9 @@
 
 # %% ../nbs/01_learner.ipynb #e85a972d
 from __future__ import annotations
-import time
+import random, time
 import pandas as pd
-import torch
 import torch.nn.functional as F
-from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.callback.core import event
 from fastai.metrics import accuracy
@@ -33,28 +31,35 @@ def _handles(cb, event_name:str) -> bool: return hasattr(type(cb), event_name) o
 class LeanLearner(Learner):
     "A fastai `Learner` that skips the callbacks which don't handle an event (same results, less overhead)"
     def __call__(self, event_name):
-        for e in L(event_name): self._call_one(e)
+        if isinstance(event_name, str): self._call_one(event_name)
+        else:
+            for e in event_name: self._call_one(e)
     def _call_one(self, event_name):
-        if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
-        for cb in self.cbs.sorted('order'):
-            if event_name == 'after_fit' or _handles(cb, event_name): cb(event_name)
+        key = (event_name, tuple(self.cbs))  # the callbacks themselves: a changed list is a new key
+        cbs = self.__dict__.setdefault('_handlers', {}).get(key)
+        if cbs is None:
+            if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
+            cbs = self._handlers[key] = [cb for cb in self.cbs.sorted('order')
+                                         if event_name == 'after_fit' or _handles(cb, event_name)]
+        for cb in cbs: cb(event_name)
 
 # %% ../nbs/01_learner.ipynb #7bef19a7
-def make_learner(model, dls, loss_func=F.cross_entropy, stateful:bool=False, cbs=None, **kwargs) -> Learner:
-    "A fastai `Learner` with accuracy, adding `ModelResetter` for models that keep state across batches"
+def make_learner(model, dls, loss_func=F.cross_entropy, stateful:bool=False, cbs=None, metrics=accuracy, **kwargs) -> Learner:
+    "A fastai `Learner` with `metrics` (accuracy), adding `ModelResetter` for models that keep state across batches"
     if stateful and not callable(getattr(model, 'reset', None)):
         raise TypeError(f"stateful=True needs a model with a reset() method; {type(model).__name__} has none")
     cbs = list(cbs or []) + ([ModelResetter()] if stateful else [])
-    return LeanLearner(dls, model, loss_func=loss_func, metrics=accuracy, cbs=cbs, **kwargs)
+    return LeanLearner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs, **kwargs)
 
 # %% ../nbs/01_learner.ipynb #882cd6da
 def train(make_model, dls, epochs:int, lr:float, seed:int=42, loss_func=F.cross_entropy,
-          stateful:bool=False, quiet:bool=True, cbs=None, **kwargs) -> Learner:
+          stateful:bool=False, quiet:bool=True, cbs=None, metrics=accuracy, **kwargs) -> Learner:
     "Seed, build `make_model()`, and `fit_one_cycle(epochs, lr)` with fastai's `Learner`"
     if not isinstance(epochs, int) or epochs < 1: raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not lr > 0: raise ValueError(f"lr must be positive, got {lr!r}")
     seed_all(seed)
-    learn = make_learner(make_model(), dls, loss_func=loss_func, stateful=stateful, cbs=cbs)
+    for dl in dls.loaders: dl.rng = random.Random(random.randint(0, 2**32-1))  # as a DataLoader made now would get
+    learn = make_learner(make_model(), dls, loss_func=loss_func, stateful=stateful, cbs=cbs, metrics=metrics)
     start = time.perf_counter()
     if quiet:
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, **kwargs)

@@ -10,7 +10,7 @@ from fastai.torch_core import Module
 from .multilayer import StackedLM
 
 # %% auto #0
-__all__ = ['LSTMCell', 'LSTM', 'load_lstm_weights', 'LSTMLM']
+__all__ = ['LSTMCell', 'LSTM', 'load_rnn_weights', 'LSTMLM']
 
 # %% ../nbs/07_lstm.ipynb #f78d9033
 class LSTMCell(Module):
@@ -49,7 +49,7 @@ class LSTM(Module):
         return x, (torch.stack(hs), torch.stack(cs))
 
 # %% ../nbs/07_lstm.ipynb #91f0f5e1
-def load_lstm_weights(ours:LSTM, theirs:nn.LSTM):
+def load_rnn_weights(ours:LSTM, theirs:nn.RNNBase):
     "Copy an `nn.LSTM`'s weights into an `LSTM` (or an `nn.GRU`'s into a `GRU`) of the same shape"
     with torch.no_grad():
         for l, cell in enumerate(ours.cells):

@@ -5,7 +5,6 @@
 # %% ../nbs/11_seq2seq.ipynb #589bbee4
 from __future__ import annotations
 import io
-import time
 import torch
 import torch.nn.functional as F
 from pathlib import Path
@@ -15,7 +14,7 @@ from fastai.torch_core import Module, default_device
 from fastai.data.core import DataLoaders
 from fastai.learner import Metric
 from .data import words, TensorDL, _atomic_write
-from .learner import LeanLearner, seed_all
+from .learner import train
 
 # %% auto #0
 __all__ = ['PAD', 'BOS', 'EOS', 'DIGIT_VOCAB', 'WORD_VOCAB', 'DIRECTIONS', 'number_tokens', 'translation_pairs',
@@ -128,19 +127,12 @@ class ExactMatch(Metric):
 
 # %% ../nbs/11_seq2seq.ipynb #c7600288
 def train_seq2seq(direction:str='w2d', attention:bool=True, epochs:int=20, lr:float=3e-3, n_hidden:int=64,
-                  seed:int=42, quiet:bool=True) -> LeanLearner:
-    "Seed, build a `Seq2Seq` for `direction`, and `fit_one_cycle` it with fastai's `Learner`"
+                  seed:int=42, quiet:bool=True):
+    "Seed, build a `Seq2Seq` for `direction`, and `fit_one_cycle` it through `learner.train` (fastai's `Learner`)"
     src, tgt = _check_direction(direction)
-    seed_all(seed)
-    dls = translation_dls(direction)
-    model = Seq2Seq(len(_KINDS[src][0]), len(_KINDS[tgt][0]), n_hidden, attention, place=src == 'digits')
-    learn = LeanLearner(dls, model, loss_func=s2s_loss, metrics=ExactMatch())
-    start = time.perf_counter()
-    if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    else: learn.fit_one_cycle(epochs, lr)
-    learn.train_seconds, learn.seed = time.perf_counter() - start, seed
-    return learn
+    make_model = lambda: Seq2Seq(len(_KINDS[src][0]), len(_KINDS[tgt][0]), n_hidden, attention, place=src == 'digits')
+    return train(make_model, translation_dls(direction), epochs, lr, seed=seed, loss_func=s2s_loss,
+                 metrics=ExactMatch(), quiet=quiet)
 
 def evaluate(model:Seq2Seq, dl) -> dict:
     "Greedy-decoding exact match and per-token accuracy (target tokens before `xxeos`) over `dl`"

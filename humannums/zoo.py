@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 import difflib
+from pathlib import Path
 import pandas as pd
 from torch import nn
 from .data import three_word_dls, stateful_dls, seq_dls, load_nums
@@ -21,7 +22,7 @@ from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'Experiment', 'get_experiment', 'n_params', 'run_all', 'results_table', 'plot_curves']
+__all__ = ['EXPERIMENTS', 'Experiment', 'get_experiment', 'n_params', 'run_all', 'results_table', 'plot_curves', 'load_runs']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass
@@ -113,3 +114,23 @@ def plot_curves(curves:pd.DataFrame, ax=None):
     ax.set_xlabel('epoch'); ax.set_ylabel('validation accuracy'); ax.grid(alpha=.3)
     ax.legend(ncol=2, fontsize='small')
     return ax
+
+# %% ../nbs/12_zoo.ipynb #ba45e6ea
+_RUN_COLUMNS = ['model', 'seed', 'params', 'epochs', 'seconds', 'final_acc', 'best_acc']
+
+def load_runs(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "The runs and curves that `reproduce` wrote into `folder`, checked against the registry's recipes"
+    folder = Path(folder)
+    missing = [f for f in ('results.csv', 'curves.csv') if not (folder/f).is_file()]
+    if missing: raise FileNotFoundError(f"no {' or '.join(missing)} in {folder}; write them with `humannums reproduce --out {folder}`")
+    runs, curves = pd.read_csv(folder/'results.csv'), pd.read_csv(folder/'curves.csv')
+    if lacking := [c for c in _RUN_COLUMNS if c not in runs.columns]:
+        raise ValueError(f"{folder/'results.csv'} has no column(s) {lacking}: not a file `humannums reproduce` wrote")
+    vocab_sz = len(load_nums()[1])
+    for name, r in runs.groupby('model', sort=False).first().iterrows():
+        e = get_experiment(name)
+        now, then = (n_params(e.make_model(vocab_sz)), e.epochs), (int(r.params), int(r.epochs))
+        if now != then:
+            raise ValueError(f"{folder/'results.csv'} is out of date for {name!r}: (params, epochs) is {then} there and "
+                             f"{now} in the registry; rerun `humannums reproduce --out {folder}`")
+    return runs, curves
