@@ -9,12 +9,13 @@ Each model is measured in a fresh Python process, so its peak memory (max RSS) i
 the whole notebook series (tools/run_nbs.py into a temporary folder: one notebook per core at a time, one torch
 thread each, as `make test` runs them).
 """
-import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, platform, resource, statistics, subprocess, sys, tempfile, time
 from functools import partial
 from pathlib import Path
 import torch
 from torch import nn
 from fastai.optimizer import Adam
+from fastcore.parallel import num_cpus
 from fastai.callback.schedule import combined_cos
 from fastai.torch_core import norm_bias_params
 from humannums.data import load_nums
@@ -117,7 +118,7 @@ def main():
         print(f"{name:10s} fastai {r['fastai_s_per_epoch']:.3f}s/epoch  bare {r['bare_s_per_epoch']:.3f}s/epoch  "
               f"ratio {r['ratio']:.2f}  {r['fastai_tokens_per_s']:,.0f} tok/s  acc {r['fastai_acc']:.4f}/{r['bare_acc']:.4f}", flush=True)
     lf = loop_vs_fused(a.reps)
-    series, jobs = None, len(os.sched_getaffinity(0))
+    series, jobs = None, num_cpus()
     if a.series:
         root = Path(__file__).resolve().parent.parent
         with tempfile.TemporaryDirectory() as d:

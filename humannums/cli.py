@@ -33,13 +33,13 @@ def report_markdown(table, seeds) -> str:
               '![validation accuracy per epoch](accuracy.png)', '']
     return '\n'.join(lines)
 
-def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print) -> Path:
+def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs:int=1) -> Path:
     "Rerun `names` (default: every model) for each seed and write the report files into `out`"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda *a: None)
-    runs, curves = run_all(names, seeds, progress=lambda r: say(
+    runs, curves = run_all(names, seeds, jobs=jobs, progress=lambda r: say(
         f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) in {r['seconds']:.1f}s"))
     table = results_table(runs)
     _atomic(out/'results.csv', lambda t: runs.to_csv(t, index=False))
@@ -96,6 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
     r = sub.add_parser('reproduce', help='rerun every experiment and write a report', description='Retrain every model of the series and write report.md, results.csv, curves.csv and accuracy.png.')
     r.add_argument('--seeds', type=_positive_int, default=3, help='seeds per model, 0..N-1 (default: 3)')
     r.add_argument('--out', type=Path, default=Path('reproduce'), help='output folder (default: reproduce)')
+    r.add_argument('--jobs', type=_nonneg_int, default=1, help='runs at a time, each in its own process with one torch thread; 0: one per core (default: 1)')
     r.add_argument('--models', nargs='+', type=_model_name, metavar='MODEL', help='only these models (default: all)')
     return p
 
@@ -139,7 +140,7 @@ def cmd_generate(args):
 def cmd_reproduce(args):
     "Rerun every experiment and write the report"
     t = time.perf_counter()
-    out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models)
+    out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs)
     print(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s')
     print((out/'report.md').read_text())
 

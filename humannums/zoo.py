@@ -5,9 +5,11 @@
 # %% ../nbs/12_zoo.ipynb #974162d7
 from __future__ import annotations
 from dataclasses import dataclass, field
-import difflib
+import difflib, signal
+import multiprocessing as mp
 from pathlib import Path
 import pandas as pd
+from fastcore.parallel import num_cpus
 from torch import nn
 from .data import three_word_dls, stateful_dls, seq_dls, load_nums
 from .learner import train, PUBLISHED
@@ -81,20 +83,48 @@ def n_params(model) -> int:
     "Number of parameters (`parameters()` yields a tied weight once)"
     return sum(p.numel() for p in model.parameters())
 
-def run_all(names=None, seeds=(42,), progress:callable=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Train `names` (default: all) once per seed: (one row per run, accuracy per epoch per run)"
+def _run_one(task) -> tuple[dict, list]:
+    "Train one `(name, seed)`: its results row and its accuracy per epoch"
+    name, seed = task
+    learn = get_experiment(name).train(seed=seed)
+    accs = [float(v[-1]) for v in learn.recorder.values]
+    row = dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs),
+               seconds=learn.train_seconds, final_acc=accs[-1], best_acc=max(accs))
+    return row, [dict(model=name, seed=seed, epoch=i, accuracy=a) for i, a in enumerate(accs)]
+
+def _worker_init():
+    "A training worker: one torch thread, and Ctrl-C left to the parent (which stops the workers)"
+    import torch
+    torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Train `names` (default: all) once per seed, `jobs` runs at a time (0: one per core): (one row per run, accuracy per epoch per run)"
     names = list(names or EXPERIMENTS)
     for n in names: get_experiment(n)
-    runs, curves = [], []
-    for name in names:
-        for seed in seeds:
-            learn = get_experiment(name).train(seed=seed)
-            accs = [float(v[-1]) for v in learn.recorder.values]
-            runs.append(dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs),
-                             seconds=learn.train_seconds, final_acc=accs[-1], best_acc=max(accs)))
-            curves += [dict(model=name, seed=seed, epoch=i, accuracy=a) for i, a in enumerate(accs)]
-            if progress: progress(runs[-1])
-    return pd.DataFrame(runs), pd.DataFrame(curves)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        raise ValueError(f"jobs must be a non-negative int (0: one per core), got {jobs!r}")
+    tasks = [(n, s) for n in names for s in seeds]
+    jobs = min(jobs or num_cpus(), len(tasks))
+    done = {}
+    if jobs <= 1:
+        for t in tasks:
+            done[t] = _run_one(t)
+            if progress: progress(done[t][0])
+    else:
+        from humannums import zoo  # workers find these functions by module (not a notebook's own `__main__`)
+        pool = mp.get_context('spawn').Pool(jobs, initializer=zoo._worker_init)
+        try:  # the registry lists the costly models last: start those first, so none is left running alone
+            for row, curve in pool.imap_unordered(zoo._run_one, tasks[::-1]):
+                done[(row['model'], row['seed'])] = row, curve
+                if progress: progress(row)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally: pool.join()
+    runs = [done[t][0] for t in tasks]
+    return pd.DataFrame(runs), pd.DataFrame([c for t in tasks for c in done[t][1]])
 
 def results_table(runs:pd.DataFrame) -> pd.DataFrame:
     "Per model: parameters, epochs, mean seconds, final accuracy (mean, std), best accuracy, published figures"

@@ -104,3 +104,35 @@ def test_reproduce(tmp_path):
     assert '| rnn1 |' in md and '| 0.424 | 0.494 |' in md and ' ± ' in md
     assert (tmp_path/'rep'/'accuracy.png').read_bytes()[:4] == b'\x89PNG'
     assert len((tmp_path/'rep'/'results.csv').read_text().strip().splitlines()) == 1 + 4
+
+def _rows(folder):
+    "results.csv without the timing column"
+    return [l.split(',')[:4] + l.split(',')[5:] for l in (folder/'results.csv').read_text().splitlines()]
+
+def test_reproduce_jobs_gives_the_same_runs(tmp_path):
+    "Runs in worker processes (one torch thread each) give the rows and curves of runs one after another"
+    args = ('reproduce', '--seeds', '2', '--models', 'rnn1', 'rnn4')
+    one = hn(*args, '--out', tmp_path/'one', env=dict(os.environ, OMP_NUM_THREADS='1'))
+    two = hn(*args, '--jobs', '2', '--out', tmp_path/'two')
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    assert _rows(tmp_path/'one') == _rows(tmp_path/'two')
+    assert (tmp_path/'one'/'curves.csv').read_text() == (tmp_path/'two'/'curves.csv').read_text()
+
+def test_ctrl_c_stops_the_workers(tmp_path):
+    "SIGINT during a parallel reproduce: exit 130, no report files, and no worker left running"
+    proc = subprocess.Popen([EXE, 'reproduce', '--models', 'rnn3', '--seeds', '4', '--jobs', '2', '--out', str(tmp_path/'rep')],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(15)  # the workers are up and training (4 runs of RNN3 take far longer)
+    assert proc.poll() is None, proc.communicate()
+    kids = subprocess.run(['pgrep', '-P', str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(kids) >= 2, kids
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert 'interrupted' in err and 'Traceback' not in err
+    assert not (tmp_path/'rep').exists() or list((tmp_path/'rep').iterdir()) == []
+    alive = lambda: [k for k in kids if Path(f'/proc/{k}').exists()]
+    for _ in range(20):  # multiprocessing's resource tracker leaves when it notices its parent is gone
+        if not alive(): break
+        time.sleep(0.5)
+    assert alive() == [], [Path(f'/proc/{k}/cmdline').read_text() for k in alive()]

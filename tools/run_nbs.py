@@ -8,6 +8,7 @@ machines with any number of cores. `make test` runs `nbdev_test` the same way.""
 import argparse, os, sys, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from fastcore.parallel import num_cpus  # the cores this process may use
 
 def run_one(f:Path, out:Path):
     "Execute notebook `f` in its own folder, write the executed copy into `out`; (name, seconds, error or None)"
@@ -24,7 +25,7 @@ def run_one(f:Path, out:Path):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', default='reproduce/notebooks', help='folder for the executed notebooks (default: reproduce/notebooks)')
-    p.add_argument('--jobs', type=int, default=len(os.sched_getaffinity(0)), help='notebooks at a time (default: one per core)')
+    p.add_argument('--jobs', type=int, default=num_cpus(), help='notebooks at a time (default: one per core)')
     p.add_argument('nbs', nargs='*', help='notebooks to run (default: every nbs/*.ipynb but index)')
     a = p.parse_args()
     if a.jobs < 1: p.error(f'--jobs must be at least 1, got {a.jobs}')
