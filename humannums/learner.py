@@ -35,12 +35,13 @@ class LeanLearner(Learner):
         else:
             for e in event_name: self._call_one(e)
     def _call_one(self, event_name):
-        key = (event_name, tuple(self.cbs))  # the callbacks themselves: a changed list is a new key
-        cbs = self.__dict__.setdefault('_handlers', {}).get(key)
+        now = tuple(self.cbs)
+        if self.__dict__.get('_handlers_of') != now: self._handlers_of, self._handlers = now, {}  # callbacks changed
+        cbs = self._handlers.get(event_name)
         if cbs is None:
             if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
-            cbs = self._handlers[key] = [cb for cb in self.cbs.sorted('order')
-                                         if event_name == 'after_fit' or _handles(cb, event_name)]
+            cbs = self._handlers[event_name] = [cb for cb in self.cbs.sorted('order')
+                                                if event_name == 'after_fit' or _handles(cb, event_name)]
         for cb in cbs: cb(event_name)
 
 # %% ../nbs/01_learner.ipynb #7bef19a7

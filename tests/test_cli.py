@@ -1,5 +1,5 @@
 "The `humannums` console script, driven as a user would: subprocesses, exit codes, messages, files."
-import os, shutil, signal, subprocess, sys, time
+import csv, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 
@@ -107,7 +107,8 @@ def test_reproduce(tmp_path):
 
 def _rows(folder):
     "results.csv without the timing column"
-    return [l.split(',')[:4] + l.split(',')[5:] for l in (folder/'results.csv').read_text().splitlines()]
+    with open(folder/'results.csv', newline='') as f:
+        return [{k: v for k, v in r.items() if k != 'seconds'} for r in csv.DictReader(f)]
 
 def test_reproduce_jobs_gives_the_same_runs(tmp_path):
     "Runs in worker processes (one torch thread each) give the rows and curves of runs one after another"
