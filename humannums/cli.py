@@ -4,70 +4,28 @@
 
 # %% ../nbs/14_cli.ipynb #0448642c
 from __future__ import annotations
-import argparse, hashlib, math, sys, time
+import argparse, hashlib, math, os, sys, time, warnings
 from pathlib import Path
-from .data import human_numbers_path, HN_FILES, load_nums, _atomic
+from .data import human_numbers_path, HN_FILES, load_nums, check_target, what_is
 from .learner import results
-from .zoo import EXPERIMENTS, get_experiment, run_all, results_table, plot_curves
-from .inference import save_model, load_model, predict_next, generate, ModelFileError
+from .zoo import EXPERIMENTS, get_experiment, reproduce
+from .inference import save_model, load_model, predict_next, generate_words, ModelFileError, DivergedError, MAX_GENERATE
 
 # %% auto #0
-__all__ = ['report_markdown', 'reproduce', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate', 'cmd_reproduce',
-           'main']
-
-# %% ../nbs/14_cli.ipynb #860ac275
-def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
-
-def report_markdown(table, seeds) -> str:
-    "The reproduce report's Markdown: published figures beside measured mean ± std, per model"
-    lines = ['# humannums: reproduced results', '',
-             f"Validation accuracy after the last epoch on the book's split (first 80% train, unshuffled); "
-             f"seeds {', '.join(map(str, seeds))}. Published figures are single runs.", '',
-             '| model | what | params | epochs | seconds | measured (mean ± std) | best epoch | blog | book |',
-             '|---|---|---:|---:|---:|---:|---:|---:|---:|']
-    for name, r in table.iterrows():
-        std = '' if math.isnan(r.final_std) else f' ± {r.final_std:.3f}'
-        lines.append(f"| {name} | {EXPERIMENTS[name].doc} | {int(r.params):,} | {int(r.epochs)} | {r.seconds:.1f} | "
-                     f"{r.final_acc:.3f}{std} | {r.best_acc:.3f} | {_fmt(r.blog)} | {_fmt(r.book)} |")
-    lines += ['', 'Sources: blog "RNN\'s - Intuition, Theory, Implementation"; fastai book, chapter 12.',
-              '![validation accuracy per epoch](accuracy.png)', '']
-    return '\n'.join(lines)
-
-def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs:int=1) -> Path:
-    "Rerun `names` (default: every model) for each seed and write the report files into `out`"
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    say = progress or (lambda *a: None)
-    runs, curves = run_all(names, seeds, jobs=jobs, progress=lambda r: say(
-        f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) in {r['seconds']:.1f}s"))
-    table = results_table(runs)
-    _atomic(out/'results.csv', lambda t: runs.to_csv(t, index=False))
-    _atomic(out/'curves.csv', lambda t: curves.to_csv(t, index=False))
-    ax = plot_curves(curves); ax.set_title('validation accuracy per epoch (mean over seeds)')
-    _atomic(out/'accuracy.png', lambda t: ax.figure.savefig(t, format='png', dpi=100, bbox_inches='tight'))
-    plt.close(ax.figure)
-    _atomic(out/'report.md', lambda t: Path(t).write_text(report_markdown(table, seeds)))
-    return out
+__all__ = ['MAX_SEED', 'MAX_SEEDS', 'MAX_LR', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate',
+           'cmd_reproduce', 'main']
 
 # %% ../nbs/14_cli.ipynb #5847c418
-def _positive_int(s):
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    if v < 1: raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
+MAX_SEED, MAX_SEEDS, MAX_LR = 2**32 - 1, 100, 1e38  # numpy's largest seed; seeds per model; about float32's largest
 
-def _nonneg_int(s):
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
-    if v < 0: raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
-    return v
-
-def _positive_float(s):
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
-    if not v > 0 or math.isinf(v): raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
-    return v
+def _arg(kind, what:str, ok=lambda v: True):
+    "An argparse type: `kind(s)` when `ok` accepts it, else the message 'expected `what`'"
+    def parse(s:str):
+        try: v = kind(s)
+        except (ValueError, OverflowError): v = None
+        if v is None or not ok(v): raise argparse.ArgumentTypeError(f"expected {what}, got {s[:40]!r}")
+        return v
+    return parse
 
 def _model_name(s):
     try: return get_experiment(s).name
@@ -75,29 +33,34 @@ def _model_name(s):
 
 def make_parser() -> argparse.ArgumentParser:
     "The `humannums` argument parser, with a subparser per command"
+    positive, nonneg = _arg(int, 'a positive integer', lambda v: v >= 1), _arg(int, 'a non-negative integer', lambda v: v >= 0)
     p = argparse.ArgumentParser(prog='humannums', description='Recurrent language models on HUMAN_NUMBERS (fastai book ch. 12 and beyond).')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     sub.add_parser('data', help='make or verify the dataset and print its statistics',
                    description='Write (or verify) train.txt and valid.txt where fastai looks, and print sizes, hashes, tokens and vocab.')
     t = sub.add_parser('train', help='train a model of the series and save it', description='Train a model with its recipe; fastai shows progress and the results table.')
     t.add_argument('model', type=_model_name, help=f"one of: {', '.join(EXPERIMENTS)}")
-    t.add_argument('--epochs', type=_positive_int, help="number of epochs (default: the model's recipe)")
-    t.add_argument('--lr', type=_positive_float, help="maximum learning rate (default: the model's recipe)")
-    t.add_argument('--seed', type=_nonneg_int, default=42, help='random seed (default: 42)')
-    t.add_argument('--out', type=Path, help='model file to write (default: MODEL.pth)')
+    t.add_argument('--epochs', type=positive, help="number of epochs (default: the model's recipe)")
+    t.add_argument('--lr', type=_arg(float, f'a positive number up to {MAX_LR:g}', lambda v: 0 < v <= MAX_LR),
+                   help="maximum learning rate (default: the model's recipe)")
+    t.add_argument('--seed', type=_arg(int, f'a non-negative integer up to {MAX_SEED}', lambda v: 0 <= v <= MAX_SEED),
+                   default=42, help=f'random seed, 0 to {MAX_SEED} (default: 42)')
+    t.add_argument('--out', type=Path, help='model file to write (default: MODEL.pth); never replaces anything but a regular file')
     pr = sub.add_parser('predict', help='the most likely next words after a text', description='Print the k most likely next words with their probabilities.')
     pr.add_argument('file', type=Path, help='model file written by `humannums train`')
     pr.add_argument('text', help='words, e.g. "seven thousand nine hundred"')
-    pr.add_argument('--k', type=_positive_int, default=5, help='how many words to show, 1 to 30 (default: 5)')
-    g = sub.add_parser('generate', help='continue a prompt word by word', description='Continue the prompt with the most likely word, n times.')
+    pr.add_argument('--k', type=positive, default=5, help='how many words to show, at most the vocabulary (default: 5)')
+    g = sub.add_parser('generate', help='continue a prompt word by word', description='Continue the prompt with the most likely word, n times, printing each word as it comes.')
     g.add_argument('file', type=Path, help='model file written by `humannums train`')
     g.add_argument('prompt', help='words, e.g. "one thousand two hundred ."')
-    g.add_argument('--n', type=_nonneg_int, default=10, help='how many words to add (default: 10)')
-    r = sub.add_parser('reproduce', help='rerun every experiment and write a report', description='Retrain every model of the series and write report.md, results.csv, curves.csv and accuracy.png.')
-    r.add_argument('--seeds', type=_positive_int, default=3, help='seeds per model, 0..N-1 (default: 3)')
-    r.add_argument('--out', type=Path, default=Path('reproduce'), help='output folder (default: reproduce)')
-    r.add_argument('--jobs', type=_nonneg_int, default=1, help='runs at a time, each in its own process with one torch thread; 0: one per core (default: 1)')
-    r.add_argument('--models', nargs='+', type=_model_name, metavar='MODEL', help='only these models (default: all)')
+    g.add_argument('--n', type=_arg(int, f'a non-negative integer up to {MAX_GENERATE}', lambda v: 0 <= v <= MAX_GENERATE),
+                   default=10, help=f'how many words to add, 0 to {MAX_GENERATE} (default: 10)')
+    r = sub.add_parser('reproduce', help='rerun every experiment and write a report', description='Retrain every model of the series and write report.md, results.csv, curves.csv and accuracy.png, all four at once.')
+    r.add_argument('--seeds', type=_arg(int, f'a positive integer up to {MAX_SEEDS}', lambda v: 1 <= v <= MAX_SEEDS),
+                   default=3, help=f'seeds per model, 0..N-1, N at most {MAX_SEEDS} (default: 3)')
+    r.add_argument('--out', type=Path, default=Path('reproduce'), help='report folder, new or an earlier report (default: reproduce)')
+    r.add_argument('--jobs', type=nonneg, default=1, help='runs at a time, each in its own process with one torch thread; 0: one per core, and never more than the cores (default: 1)')
+    r.add_argument('--models', nargs='+', type=_model_name, metavar='MODEL', help='only these models, each once (default: all)')
     return p
 
 # %% ../nbs/14_cli.ipynb #d26e62d2
@@ -114,19 +77,22 @@ def cmd_data(args):
     print('vocab: ' + ' '.join(vocab))
 
 def cmd_train(args):
-    "Train a model with its recipe and save it"
+    "Train a model with its recipe and save it; the output path is checked first, and a diverged run is not saved"
     exp = get_experiment(args.model)
     out = args.out or Path(f'{args.model}.pth')
-    if out.is_dir(): raise ValueError(f"--out {out} is a folder; give a file name such as {out/(args.model + '.pth')}")
+    if what_is(out) == 'a folder': raise ValueError(f"--out {out} is a folder; give a file name such as {out/(args.model + '.pth')}")
+    check_target(out)
     print(f'training {exp.name} ({exp.doc}): {args.epochs or exp.epochs} epochs at lr {args.lr or exp.lr}, seed {args.seed}')
     tty = sys.stdout.isatty()  # fastai's live progress bar in a terminal; the results table alone otherwise
     learn = exp.train(seed=args.seed, epochs=args.epochs, lr=args.lr, quiet=not tty)
-    if not tty: print(results(learn).round(6).to_string())
-    accs = [float(v[-1]) for v in learn.recorder.values]
-    metrics = dict(accuracy=accs[-1], best_accuracy=max(accs), epochs=len(accs), lr=args.lr or exp.lr,
-                   seed=args.seed, seconds=learn.train_seconds)
+    res = results(learn)
+    if not tty: print(res.round(6).to_string())
+    last = res.iloc[-1]
+    metrics = dict(accuracy=float(last.accuracy), best_accuracy=float(res.accuracy.max()), train_loss=float(last.train_loss),
+                   valid_loss=float(last.valid_loss), epochs=len(res), lr=args.lr or exp.lr, seed=args.seed,
+                   seconds=learn.train_seconds)
     save_model(out, learn.model, exp.name, load_nums()[1], metrics)
-    print(f'validation accuracy {accs[-1]:.4f} (best {max(accs):.4f}) in {learn.train_seconds:.1f}s; saved {out}')
+    print(f'validation accuracy {metrics["accuracy"]:.4f} (best {metrics["best_accuracy"]:.4f}) in {learn.train_seconds:.1f}s; saved {out}')
 
 def cmd_predict(args):
     "Print the k most likely next words"
@@ -134,8 +100,11 @@ def cmd_predict(args):
     for w, p in predict_next(tm, args.text, args.k): print(f'{w:10s} {p:.4f}')
 
 def cmd_generate(args):
-    "Print the prompt continued by n words"
-    print(generate(load_model(args.file), args.prompt, args.n))
+    "Print the prompt, then each word as the model adds it"
+    words = generate_words(load_model(args.file), args.prompt, args.n)  # checks the prompt before printing anything
+    print(' '.join(args.prompt.split()), end='', flush=True)
+    for w in words: print(' ' + w, end='', flush=True)
+    print()
 
 def cmd_reproduce(args):
     "Rerun every experiment and write the report"
@@ -150,10 +119,15 @@ def main(argv=None) -> int:
     "Entry point of the `humannums` console script"
     parser = make_parser()
     args = parser.parse_args(argv)
-    try: _COMMANDS[args.command](args)
-    except ModelFileError as e: print(f'humannums {args.command}: error: {e}', file=sys.stderr); return 1
-    except (ValueError, TypeError, KeyError) as e:
-        parser.exit(2, f'humannums {args.command}: error: {e.args[0] if e.args else e}\n')
-    except OSError as e: print(f'humannums {args.command}: error: {e}', file=sys.stderr); return 1
-    except KeyboardInterrupt: print('\nhumannums: interrupted; no partial files were written', file=sys.stderr); return 130
+    say = lambda msg: print(f'humannums {args.command}: {msg}', file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *a, **k: say(f'warning: {message}')
+        try: _COMMANDS[args.command](args)
+        except (ModelFileError, DivergedError) as e: say(f'error: {e}'); return 1
+        except (ValueError, TypeError, KeyError) as e: parser.exit(2, f'humannums {args.command}: error: {e.args[0] if e.args else e}\n')
+        except BrokenPipeError:  # the reader went away (`humannums data | head -1`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the final flush doesn't complain either
+            return 141
+        except OSError as e: say(f'error: {e}'); return 1
+        except KeyboardInterrupt: print('\nhumannums: interrupted; no partial files were written', file=sys.stderr); return 130
     return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #33540a5b
 from __future__ import annotations
-import hashlib, os, tempfile
+import configparser, hashlib, os, stat, tempfile, time, warnings
 from collections import Counter
 from pathlib import Path
 import torch
@@ -16,20 +16,25 @@ from fastai.data.external import fastai_cfg
 from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['HN_FILES', 'words', 'hn_text', 'human_numbers_path', 'read_lines', 'make_text', 'tokenize', 'make_vocab',
-           'numericalize', 'load_nums', 'three_word_samples', 'seq_samples', 'split_samples', 'baseline', 'get_batches',
-           'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls', 'seq_dls']
+__all__ = ['HN_FILES', 'FASTAI_DIRS', 'show_int', 'words', 'check_int', 'hn_text', 'what_is', 'check_target', 'atomic_write',
+           'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines', 'make_text', 'tokenize',
+           'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples', 'split_samples', 'baseline',
+           'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls', 'seq_dls']
 
 # %% ../nbs/00_data.ipynb #df9c343d
 _ONES = 'one two three four five six seven eight nine'.split()
 _TEENS = 'ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split()
 _TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split()
 
+def show_int(n:int) -> str:
+    "`n` for an error message: the number itself, or its size when it is too long to print"
+    return str(n) if n.bit_length() <= 64 else f"an int of {n.bit_length():,} bits"
+
 def words(n:int) -> str:
     "The HUMAN_NUMBERS spelling of `n`, for an integer 1 <= n <= 9999"
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"words() takes an int from 1 to 9999, got {type(n).__name__} {n!r}")
-    if not 1 <= n <= 9999: raise ValueError(f"words() takes an int from 1 to 9999, got {n}")
+    if not 1 <= n <= 9999: raise ValueError(f"words() takes an int from 1 to 9999, got {show_int(n)}")
     th, rest = divmod(n, 1000)
     h, rest = divmod(rest, 100)
     out = []
@@ -39,6 +44,16 @@ def words(n:int) -> str:
     elif rest >= 10: out.append(_TEENS[rest-10]); rest = 0
     if rest: out.append(_ONES[rest-1])
     return ' '.join(out)
+
+# %% ../nbs/00_data.ipynb #959450bf
+def check_int(v, name:str, lo:int=None, hi:int=None) -> int:
+    "`v` if it is an int (not a bool) from `lo` to `hi` (either may be None); else an error saying what `name` may be"
+    ok = not isinstance(v, bool) and isinstance(v, int)
+    if ok and (lo is None or v >= lo) and (hi is None or v <= hi): return v
+    allowed = (f"an int from {lo} to {hi}" if lo is not None and hi is not None else f"an int of at least {lo}"
+               if lo is not None else f"an int of at most {hi}" if hi is not None else "an int")
+    got = show_int(v) if ok else f"{type(v).__name__} {v!r:.40}"
+    raise (ValueError if ok else TypeError)(f"{name} must be {allowed}, got {got}")
 
 # %% ../nbs/00_data.ipynb #147a2aba
 HN_FILES = {  # name: (numbers it holds, size in bytes, sha256 of fastai's archive copy)
@@ -54,33 +69,103 @@ def hn_text(name:str) -> str:
 def _sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 # %% ../nbs/00_data.ipynb #241ecb3a
-def _atomic(path:Path, write):
-    "Call `write(tmp)` on a temp file beside `path`, then rename it to `path`: never a half-written `path`"
+def what_is(path:Path) -> str|None:
+    "What sits at `path`, not following a symlink: None for nothing, 'file' for a regular file, else a description"
+    try: m = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError): return None
+    if stat.S_ISREG(m): return 'file'
+    return ('a symbolic link' if stat.S_ISLNK(m) else 'a folder' if stat.S_ISDIR(m) else 'a FIFO (named pipe)' if stat.S_ISFIFO(m)
+            else 'a device' if stat.S_ISCHR(m) or stat.S_ISBLK(m) else 'a socket' if stat.S_ISSOCK(m) else 'not a regular file')
+
+def _refuse_special(path:Path):
+    "Raise unless `path` is free or a regular file: a symlink, folder, FIFO or device is never replaced"
+    if (what := what_is(path)) not in (None, 'file'):
+        raise FileExistsError(f"{path} is {what}; humannums only writes new files or replaces regular files, "
+                              "so it leaves it alone: give another path")
+
+def check_target(path) -> Path:
+    "`path` if a file can be written there: nothing or a regular file at it, and a writable folder for it (checked before any work)"
+    path = Path(path)
+    _refuse_special(path)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent: folder = folder.parent  # nearest existing ancestor
+    if not folder.is_dir(): raise NotADirectoryError(f"cannot write {path}: {folder} is not a folder")
+    try: fd, probe = tempfile.mkstemp(dir=folder, prefix='.humannums-probe-')
+    except OSError as e: raise PermissionError(f"cannot write {path}: folder {folder} is not writable ({e.strerror})") from None
+    os.close(fd); os.unlink(probe)
+    return path
+
+def atomic_write(path, write) -> Path:
+    "Call `write(tmp)` on a temp file beside `path`, then rename it to `path`: never a half-written file, never a replaced non-file"
+    path = Path(path)
+    _refuse_special(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
     try:
         write(tmp)
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private (0600); give it a new file's usual permissions
+        _refuse_special(path)  # again: something may have appeared there while we wrote
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
-def _atomic_write(path:Path, data:bytes):
-    "Write `data` to `path` through a temp file in the same folder and a rename"
-    _atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+def atomic_write_bytes(path, data:bytes) -> Path:
+    "Write `data` to `path` through `atomic_write`"
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+_atomic_write = atomic_write_bytes  # old name, still imported by seq2seq
+
+# %% ../nbs/00_data.ipynb #ba4e58f5
+FASTAI_DIRS = dict(data='data', archive='archive', storage='tmp', model='models')  # fastai's own config.ini defaults
+
+def _read_cfg(f:Path) -> dict|None:
+    "The DEFAULT section of fastai's config.ini `f`, or None if it is empty, unreadable or lacks a `data` entry"
+    cp = configparser.ConfigParser()
+    try: cp.read(f, encoding='utf8')
+    except (configparser.Error, UnicodeDecodeError): return None
+    d = dict(cp['DEFAULT'])
+    return d if d.get('data') else None
+
+def fastai_data_dir() -> Path:
+    "fastai's data folder from its config.ini, which is written whole when missing and repaired when empty or broken"
+    home = Path(os.getenv('FASTAI_HOME', '~/.fastai')).expanduser().absolute()
+    f, text = home/'config.ini', '[DEFAULT]\n' + ''.join(f'{k} = {v}\n' for k, v in FASTAI_DIRS.items())
+    if not f.exists():  # create it whole, so processes starting together never read a half-written one
+        home.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=home, prefix='.config.ini.')
+        with os.fdopen(fd, 'w') as o: o.write(text)
+        try: os.link(tmp, f)  # fails if another process made it first: then theirs stands
+        except FileExistsError: pass
+        finally: os.unlink(tmp)
+    for _ in range(20):  # a writer elsewhere may be halfway through it: give it a moment
+        if (cfg := _read_cfg(f)) is not None: break
+        time.sleep(0.05)
+    else:
+        old = f.read_bytes() if f.is_file() else b''
+        try:
+            if old.strip(): atomic_write_bytes(f.with_name('config.ini.broken'), old)
+            atomic_write_bytes(f, text.encode())
+            said = 'rewrote it with fastai\'s defaults' + (' (the old one is in config.ini.broken)' if old.strip() else '')
+        except OSError as e: said = f"could not repair it ({e.strerror}), so fastai's defaults are used"
+        warnings.warn(f"fastai's {f} was {'unreadable' if old.strip() else 'empty'}; {said}", stacklevel=2)
+        cfg = FASTAI_DIRS
+    fastai_cfg.cache_clear()  # fastai caches its config: let it read the file as it is now
+    return home/cfg['data']
 
 def human_numbers_path() -> Path:
     "Folder holding HUMAN_NUMBERS' train.txt and valid.txt, written (or repaired) offline where `untar_data` looks"
     path = None
     try:
-        path = fastai_cfg().path('data')/'human_numbers'
+        path = fastai_data_dir()/'human_numbers'
         path.mkdir(parents=True, exist_ok=True)
         for name, (_, size, sha) in HN_FILES.items():
             f = path/name
             if f.is_file() and f.stat().st_size == size and _sha256(f) == sha: continue
-            _atomic_write(f, hn_text(name).encode())
+            atomic_write_bytes(f, hn_text(name).encode())
     except OSError as e:
         where = path or os.getenv('FASTAI_HOME', '~/.fastai')
         raise OSError(f"cannot write the HUMAN_NUMBERS files in {where} ({e.strerror or e}); "

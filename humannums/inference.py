@@ -4,19 +4,22 @@
 
 # %% ../nbs/13_inference.ipynb #6baf6887
 from __future__ import annotations
-import difflib
+import difflib, html, io, math, zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 import torch
-from .data import load_nums, _atomic
+from .data import load_nums, atomic_write_bytes, check_int
 from .zoo import get_experiment, EXPERIMENTS
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'TrainedModel', 'save_model', 'ModelFileError', 'load_model', 'encode', 'next_probs',
-           'predict_next', 'generate']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MAX_GENERATE', 'TrainedModel', 'ModelFileError', 'DivergedError',
+           'not_finite', 'save_model', 'load_model', 'encode', 'next_probs', 'predict_next', 'generate_words',
+           'generate', 'explore', 'explore_html', 'explorer']
 
 # %% ../nbs/13_inference.ipynb #aa428652
 FORMAT, FORMAT_VERSION = 'humannums-model', 1
+MAX_MODEL_BYTES = 64 * 2**20  # what a model file may unpack to; the series' largest model needs under 1 MB
 
 @dataclass
 class TrainedModel:
@@ -26,45 +29,78 @@ class TrainedModel:
     name: str
     metrics: dict
 
+class ModelFileError(ValueError):
+    "A file that is not a loadable humannums model file"
+
+class DivergedError(ValueError):
+    "Weights or metrics that are not finite: a diverged training run, which is never saved"
+
+def not_finite(state_dict:dict, metrics:dict=None) -> list[str]:
+    "Names of the weights and metrics in `state_dict` and `metrics` that hold NaN or infinity"
+    bad = [k for k, v in state_dict.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+    return bad + [k for k, v in (metrics or {}).items() if isinstance(v, float) and not math.isfinite(v)]
+
 def save_model(path, model, name:str, vocab:list=None, metrics:dict=None) -> Path:
     "Save `model` (built by registry experiment `name`) with `vocab` and `metrics`, atomically, to `path`"
     get_experiment(name)
-    path = Path(path)
+    state, metrics = {k: v.detach().cpu() for k, v in model.state_dict().items()}, dict(metrics or {})
+    if bad := not_finite(state, metrics):
+        raise DivergedError(f"not saved: {', '.join(bad[:4])}{' and more' if len(bad) > 4 else ''} not finite (NaN or "
+                            f"infinity), so the training diverged; {path} was left as it was (try a smaller learning rate)")
     data = dict(format=FORMAT, version=FORMAT_VERSION, name=name, vocab=list(vocab or load_nums()[1]),
-                metrics=dict(metrics or {}), state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(path, lambda tmp: torch.save(data, tmp))
-    return path
+                metrics=metrics, state_dict=state)
+    buf = io.BytesIO(); torch.save(data, buf)  # in memory first: a full disk then fails as an OSError that says so
+    return atomic_write_bytes(path, buf.getvalue())
 
-class ModelFileError(ValueError):
-    "A file that is not a loadable humannums model file"
+def _read_model_file(path:Path) -> dict:
+    "The plain data in model file `path`: nothing unpickled but data, nothing unpacked past `MAX_MODEL_BYTES`"
+    if path.is_dir(): raise ModelFileError(f"{path} is a folder, not a model file")
+    if not path.exists(): raise ModelFileError(f"{path}: no such model file")
+    unreadable = ModelFileError(f"{path}: not a readable model file (truncated, corrupted, or not saved by humannums)")
+    try:
+        with path.open('rb') as f:
+            if not zipfile.is_zipfile(f): raise unreadable
+            size = sum(i.file_size for i in zipfile.ZipFile(f).infolist())
+    except PermissionError: raise ModelFileError(f"{path}: permission denied: this user may not read it") from None
+    except zipfile.BadZipFile: raise unreadable from None
+    except OSError as e: raise ModelFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path}: would unpack to {size:,} bytes, more than a humannums model can hold "
+                             f"({MAX_MODEL_BYTES:,}); not loaded")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception: raise unreadable from None
 
 def load_model(path, device=None) -> TrainedModel:
     "Load a model file written by `save_model`, without unpickling code; errors say what is wrong"
     path = Path(path)
-    if not path.is_file(): raise ModelFileError(f"{path}: no such model file")
-    try: data = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise ModelFileError(f"{path}: not a readable model file (truncated, corrupted, or not saved by humannums)") from None
+    data = _read_model_file(path)
     if not isinstance(data, dict) or data.get('format') != FORMAT:
         raise ModelFileError(f"{path}: not a humannums model file (no '{FORMAT}' format marker)")
     if data.get('version') != FORMAT_VERSION:
         raise ModelFileError(f"{path}: model file version {data.get('version')!r}, this humannums reads {FORMAT_VERSION}")
-    name, vocab = data.get('name'), data.get('vocab')
-    if name not in EXPERIMENTS: raise ModelFileError(f"{path}: unknown model {name!r}; known: {', '.join(EXPERIMENTS)}")
+    name, vocab, metrics, state = (data.get(k) for k in ('name', 'vocab', 'metrics', 'state_dict'))
+    if not isinstance(name, str) or name not in EXPERIMENTS:
+        raise ModelFileError(f"{path}: unknown model {name!r:.60}; known: {', '.join(EXPERIMENTS)}")
     if vocab != load_nums()[1]:
-        raise ModelFileError(f"{path}: its vocabulary ({len(vocab or [])} tokens) differs from HUMAN_NUMBERS' "
-                             f"({len(load_nums()[1])} tokens)")
+        n = f"{len(vocab)} tokens" if isinstance(vocab, list) else f"a {type(vocab).__name__}, not a list"
+        raise ModelFileError(f"{path}: its vocabulary ({n}) differs from HUMAN_NUMBERS' ({len(load_nums()[1])} tokens)")
+    if not isinstance(metrics, dict) or not isinstance(state, dict):
+        raise ModelFileError(f"{path}: its metrics or weights are not stored as dicts: not saved by humannums")
+    if bad := not_finite(state):
+        raise ModelFileError(f"{path}: weights {', '.join(bad[:4])} are not finite (NaN or infinity): "
+                             "the training that made this file diverged")
     model = get_experiment(name).make_model(len(vocab))
-    try: model.load_state_dict(data['state_dict'])
+    try: model.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError) as e:
         raise ModelFileError(f"{path}: weights don't fit model {name!r} (wrong shapes or names): "
                              f"{str(e).splitlines()[0][:300]}") from None
     if device is not None: model.to(device)
     model.eval()
-    return TrainedModel(model, vocab, name, data.get('metrics', {}))
+    return TrainedModel(model, vocab, name, metrics)
 
 # %% ../nbs/13_inference.ipynb #aad27f88
+MAX_GENERATE = 10_000  # the most words `generate` adds in one call
+
 def encode(text:str, vocab:list) -> torch.Tensor:
     "Token ids of the words of `text`; an unknown word raises an error naming it, its closest match and the vocabulary"
     if not isinstance(text, str): raise TypeError(f"text must be a string of words, got {type(text).__name__}")
@@ -74,37 +110,86 @@ def encode(text:str, vocab:list) -> torch.Tensor:
     for w in words:
         if w not in w2i:
             close = difflib.get_close_matches(w.lower(), vocab, n=1, cutoff=0)
-            raise ValueError(f"unknown word {w!r} (closest: {close[0]!r}); the vocabulary is: {' '.join(vocab)}")
+            raise ValueError(f"unknown word {w[:40]!r} (closest: {close[0]!r}); the vocabulary is: {' '.join(vocab)}")
     return torch.tensor([w2i[w] for w in words])
+
+def _context(tm:TrainedModel, ids:torch.Tensor) -> torch.Tensor:
+    "What the model reads of `ids`: all of them, or the last `window`, padded on the left with '.', for a fixed-window model"
+    window = get_experiment(tm.name).window
+    if window: ids = torch.cat([ids.new_full((max(0, window - len(ids)),), tm.vocab.index('.')), ids])[-window:]
+    return ids
+
+def _last_scores(model, ids:torch.Tensor) -> torch.Tensor:
+    "The model's scores (or log-probabilities) for the word after the last of the 1-d token `ids`"
+    out = model(ids[None].to(next(model.parameters()).device))
+    if isinstance(out, tuple): out = out[0]
+    return out[0, -1] if out.dim() == 3 else out[0]
 
 @torch.no_grad()
 def next_probs(tm:TrainedModel, text:str) -> torch.Tensor:
     "Probabilities of every vocabulary word coming next after `text`"
-    ids = encode(text, tm.vocab)
-    window = get_experiment(tm.name).window
-    if window:
-        ids = torch.cat([ids.new_full((max(0, window - len(ids)),), tm.vocab.index('.')), ids])[-window:]
-    model = tm.model.eval()
-    if hasattr(model, 'reset'): model.reset()
-    dev = next(model.parameters()).device
-    out = model(ids[None].to(dev))
-    if isinstance(out, tuple): out = out[0]
-    if hasattr(model, 'reset'): model.reset()
-    if out.dim() == 3: out = out[:, -1]
-    return out[0].softmax(-1).cpu()
+    ids, model = encode(text, tm.vocab), tm.model.eval()
+    reset = getattr(model, 'reset', None)
+    if reset: reset()
+    try: return _last_scores(model, _context(tm, ids)).softmax(-1).cpu()
+    finally:
+        if reset: reset()
 
 def predict_next(tm:TrainedModel, text:str, k:int=5) -> list[tuple[str, float]]:
     "The `k` most likely next words after `text`, with their probabilities"
-    n = len(tm.vocab)
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n: raise ValueError(f"k must be an int from 1 to {n}, got {k!r}")
-    p = next_probs(tm, text)
-    top = p.topk(k)
+    check_int(k, 'k', 1, len(tm.vocab))
+    top = next_probs(tm, text).topk(k)
     return [(tm.vocab[i], float(v)) for v, i in zip(top.values, top.indices)]
+
+@torch.no_grad()
+def _greedy(tm:TrainedModel, ids:torch.Tensor, n:int) -> Iterator[str]:
+    "The `n` most likely words after token `ids`, one by one; a model with state reads `ids` once, then only each new word"
+    model = tm.model.eval()
+    reset = getattr(model, 'reset', None)
+    if reset: reset()
+    try:
+        x = _context(tm, ids)
+        for _ in range(n):
+            nxt = ids.new_tensor([int(_last_scores(model, x).argmax())])
+            yield tm.vocab[nxt]
+            x = nxt if reset else _context(tm, torch.cat([x, nxt]))
+    finally:
+        if reset: reset()
+
+def generate_words(tm:TrainedModel, prompt:str, n:int=10) -> Iterator[str]:
+    "The `n` words that continue `prompt` (each the most likely next word), yielded one by one at a constant cost each"
+    check_int(n, 'n', 0, MAX_GENERATE)
+    return _greedy(tm, encode(prompt, tm.vocab), n)
 
 def generate(tm:TrainedModel, prompt:str, n:int=10) -> str:
     "`prompt` continued by `n` words, each the most likely next word (greedy)"
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0: raise ValueError(f"n must be a non-negative int, got {n!r}")
-    text = ' '.join(prompt.split()) if isinstance(prompt, str) else prompt
-    encode(text, tm.vocab)
-    for _ in range(n): text += ' ' + predict_next(tm, text, 1)[0][0]
-    return text
+    new = list(generate_words(tm, prompt, n))
+    return ' '.join(prompt.split() + new)
+
+# %% ../nbs/13_inference.ipynb #24780c3a
+def explore(models:dict, name:str, prompt:str, k:int=5, n:int=12) -> dict:
+    "For model `name` of `models` and `prompt`: {'probs': top-`k` (word, p), 'text': `n` more words}, or {'error': message}"
+    if name not in models: return dict(error=f"unknown model {name!r}; choose one of: {', '.join(models)}")
+    try: return dict(probs=predict_next(models[name], prompt, k), text=generate(models[name], prompt, n))
+    except (ValueError, TypeError) as e: return dict(error=str(e))
+
+def explore_html(res:dict) -> str:
+    "`explore`'s result as HTML: a bar per word with its probability, then the continuation (or the error)"
+    if 'error' in res: return f'<p style="color:#b00020">{html.escape(res["error"])}</p>'
+    bar = lambda p: f'<div style="background:#4c72b0;height:0.9em;width:{max(1, round(300 * p))}px"></div>'
+    rows = ''.join(f'<tr><td style="text-align:right"><code>{html.escape(w)}</code></td><td>{bar(p)}</td>'
+                   f'<td style="text-align:right">{p:.3f}</td></tr>' for w, p in res['probs'])
+    return f'<table>{rows}</table><p><b>continued:</b> {html.escape(res["text"])}</p>'
+
+def explorer(models:dict, prompt:str='seven thousand nine hundred ninety', k:int=5, n:int=12):
+    "Widgets to type a prompt (Enter to update), pick one of `models` and see `explore`'s output (needs ipywidgets)"
+    try: import ipywidgets as W
+    except ImportError: raise ImportError("the explorer needs ipywidgets: pip install ipywidgets") from None
+    text = W.Text(value=prompt, description='prompt', continuous_update=False, layout=W.Layout(width='95%'))
+    pick = W.Dropdown(options=list(models), description='model')
+    topk = W.IntSlider(value=k, min=1, max=len(next(iter(models.values())).vocab), description='top k')
+    out = W.HTML()
+    def update(*_): out.value = explore_html(explore(models, pick.value, text.value, topk.value, n))
+    for w in (text, pick, topk): w.observe(update, 'value')
+    update()
+    return W.VBox([text, W.HBox([pick, topk]), out])

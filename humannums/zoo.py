@@ -5,13 +5,13 @@
 # %% ../nbs/12_zoo.ipynb #974162d7
 from __future__ import annotations
 from dataclasses import dataclass, field
-import difflib, signal
+import difflib, math, os, shutil, signal, tempfile, warnings
 import multiprocessing as mp
 from pathlib import Path
 import pandas as pd
 from fastcore.parallel import num_cpus
 from torch import nn
-from .data import three_word_dls, stateful_dls, seq_dls, load_nums
+from .data import three_word_dls, stateful_dls, seq_dls, load_nums, atomic_write, what_is, check_target
 from .learner import train, PUBLISHED
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
@@ -24,7 +24,8 @@ from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'Experiment', 'get_experiment', 'n_params', 'run_all', 'results_table', 'plot_curves', 'load_runs']
+__all__ = ['EXPERIMENTS', 'REPORT_FILES', 'Experiment', 'get_experiment', 'n_params', 'run_all', 'results_table', 'plot_curves',
+           'report_markdown', 'check_report_folder', 'write_report', 'reproduce', 'load_runs']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass
@@ -54,7 +55,7 @@ _seq = dict(loss_func=flat_ce, stateful=True)
 EXPERIMENTS = {e.name: e for e in [
     Experiment('ffnn', lambda v: FFNN(v, 64), three_word_dls, 4, 1e-3, 'feed-forward net on 3 words', window=3),
     Experiment('rnn1', lambda v: RNN1(v, 64), three_word_dls, 4, 1e-3, 'one layer unrolled 3 times', window=3),
-    Experiment('rnn2', lambda v: RNN2(v, 64), three_word_dls, 4, 1e-3, 'RNN1 as a loop'),
+    Experiment('rnn2', lambda v: RNN2(v, 64), three_word_dls, 4, 1e-3, 'RNN1 as a loop', window=3),
     Experiment('rnn3', lambda v: RNN3(v, 64), stateful_dls, 10, 1e-3, 'state kept across batches', stateful=True),
     Experiment('rnn4', lambda v: RNN4(v, 64), seq_dls, 15, 3e-3, 'a prediction after every word', **_seq),
     Experiment('rnn_multi', lambda v: MultiRNN(v, 64, 2), seq_dls, 15, 3e-3, '2 stacked nn.RNN layers', **_seq),
@@ -100,12 +101,17 @@ def _worker_init():
 
 def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Train `names` (default: all) once per seed, `jobs` runs at a time (0: one per core): (one row per run, accuracy per epoch per run)"
-    names = list(names or EXPERIMENTS)
+    names, seeds = list(names or EXPERIMENTS), list(seeds)
     for n in names: get_experiment(n)
+    for what, xs in (('model', names), ('seed', seeds)):  # a run twice would pass for a spread of seeds
+        if twice := sorted({str(x) for x in xs if xs.count(x) > 1}):
+            raise ValueError(f"{what} {', '.join(twice)} given more than once; give each {what} once")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
         raise ValueError(f"jobs must be a non-negative int (0: one per core), got {jobs!r}")
+    if jobs > num_cpus():
+        warnings.warn(f"jobs={jobs} is more than the {num_cpus()} cores here; running {num_cpus()} at a time", stacklevel=2)
     tasks = [(n, s) for n in names for s in seeds]
-    jobs = min(jobs or num_cpus(), len(tasks))
+    jobs = min(jobs or num_cpus(), num_cpus(), len(tasks))
     done = {}
     if jobs <= 1:
         for t in tasks:
@@ -144,6 +150,80 @@ def plot_curves(curves:pd.DataFrame, ax=None):
     ax.set_xlabel('epoch'); ax.set_ylabel('validation accuracy'); ax.grid(alpha=.3)
     ax.legend(ncol=2, fontsize='small')
     return ax
+
+# %% ../nbs/12_zoo.ipynb #f72cdde0
+REPORT_FILES = ('results.csv', 'curves.csv', 'accuracy.png', 'report.md')
+
+def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+def report_markdown(table, seeds) -> str:
+    "The reproduce report's Markdown: published figures beside measured mean ± std, per model"
+    lines = ['# humannums: reproduced results', '',
+             f"Validation accuracy after the last epoch on the book's split (first 80% train, unshuffled); "
+             f"seeds {', '.join(map(str, seeds))}. Published figures are single runs.", '',
+             '| model | what | params | epochs | seconds | measured (mean ± std) | best epoch | blog | book |',
+             '|---|---|---:|---:|---:|---:|---:|---:|---:|']
+    for name, r in table.iterrows():
+        std = '' if math.isnan(r.final_std) else f' ± {r.final_std:.3f}'
+        lines.append(f"| {name} | {EXPERIMENTS[name].doc} | {int(r.params):,} | {int(r.epochs)} | {r.seconds:.1f} | "
+                     f"{r.final_acc:.3f}{std} | {r.best_acc:.3f} | {_fmt(r.blog)} | {_fmt(r.book)} |")
+    lines += ['', 'Sources: blog "RNN\'s - Intuition, Theory, Implementation"; fastai book, chapter 12.',
+              '![validation accuracy per epoch](accuracy.png)', '']
+    return '\n'.join(lines)
+
+def check_report_folder(out) -> Path:
+    "`out` if a report can go there: nothing there yet, or a folder of an earlier report's files only, in a writable folder"
+    out = Path(out)
+    what = what_is(out)
+    if what not in (None, 'a folder'):
+        raise FileExistsError(f"{out} is {'a file' if what == 'file' else what}, not a folder: give a folder for the report")
+    if what and (other := sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)):
+        raise FileExistsError(f"{out} holds more than a report ({', '.join(other[:4])}{', ...' if len(other) > 4 else ''}); "
+                              "the report replaces the whole folder, so give a new or empty folder, or an earlier report's")
+    check_target(out.with_name(f'.{out.name}.new'))  # the new report is built beside `out`, then swapped in
+    return out
+
+def _swap_in(new:Path, out:Path):
+    "Put folder `new` where `out` is (if anywhere), Ctrl-C held back so the two renames can't be split"
+    old = out.with_name(f'.{out.name}.old-{os.getpid()}')
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        if out.exists(): os.rename(out, old)
+        try: os.rename(new, out)
+        except BaseException:
+            if old.exists(): os.rename(old, out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally: signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+def write_report(out, runs:pd.DataFrame, curves:pd.DataFrame, seeds) -> Path:
+    "Write the report of `runs` and `curves` into folder `out`: all four files replace the old ones at once, or none does"
+    from matplotlib.figure import Figure  # no pyplot: drawing a file leaves a notebook's plotting alone
+    out = check_report_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.new-'))
+    try:
+        runs.to_csv(new/'results.csv', index=False)
+        curves.to_csv(new/'curves.csv', index=False)
+        ax = plot_curves(curves, Figure(figsize=(8, 4.5)).subplots())
+        ax.set_title('validation accuracy per epoch (mean over seeds)')
+        ax.figure.savefig(new/'accuracy.png', format='png', dpi=100, bbox_inches='tight')
+        (new/'report.md').write_text(report_markdown(results_table(runs), seeds))
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(new, 0o777 & ~umask)  # mkdtemp's folder is private; give it a new folder's usual permissions
+        _swap_in(new, out)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    return out
+
+def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs:int=1) -> Path:
+    "Rerun `names` (default: every model) for each seed and write the report into folder `out`"
+    out = check_report_folder(out)  # before minutes of training, not after
+    say = progress or (lambda *a: None)
+    runs, curves = run_all(names, seeds, jobs=jobs, progress=lambda r: say(
+        f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) in {r['seconds']:.1f}s"))
+    return write_report(out, runs, curves, seeds)
 
 # %% ../nbs/12_zoo.ipynb #ba45e6ea
 _RUN_COLUMNS = ['model', 'seed', 'params', 'epochs', 'seconds', 'final_acc', 'best_acc']
