@@ -13,6 +13,7 @@ from fastai.metrics import accuracy
 from fastai.callback.rnn import ModelResetter
 import fastai.callback.schedule, fastai.callback.progress  # patch in fit_one_cycle, no_bar
 from fastai.torch_core import set_seed
+from .data import check_int
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'seed_all', 'LeanLearner', 'make_learner', 'train', 'results', 'final_acc', 'seed_study', 'summarize',
@@ -21,8 +22,7 @@ __all__ = ['PUBLISHED', 'seed_all', 'LeanLearner', 'make_learner', 'train', 'res
 # %% ../nbs/01_learner.ipynb #f49ce9f6
 def seed_all(seed:int):
     "Seed Python, NumPy and torch (and make cuDNN deterministic) through fastai's `set_seed`"
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_int(seed, 'seed', 0, 2**32 - 1)  # numpy takes no more; Python and torch would fold larger seeds onto smaller ones
     set_seed(seed, reproducible=True)
 
 # %% ../nbs/01_learner.ipynb #076ba924
