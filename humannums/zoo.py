@@ -141,14 +141,17 @@ def results_table(runs:pd.DataFrame) -> pd.DataFrame:
     return t.join(PUBLISHED[['blog', 'book']], how='left')
 
 def plot_curves(curves:pd.DataFrame, ax=None):
-    "Validation accuracy per epoch, one line per model (mean over seeds)"
+    "Validation accuracy per epoch, a line per model (mean over seeds): dashed for the three-word task, solid for a prediction after every word"
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(8, 4.5))
-    for name, d in curves.groupby('model', sort=False):
+    tab20 = plt.get_cmap('tab20').colors
+    colours = tab20[::2] + tab20[1::2]  # twenty distinct colours, the strong ones first
+    for i, (name, d) in enumerate(curves.groupby('model', sort=False)):
         m = d.groupby('epoch').accuracy.mean()
-        ax.plot(m.index + 1, m.values, marker='.', label=name)
+        three_words = get_experiment(name).dls in (three_word_dls, stateful_dls)
+        ax.plot(m.index + 1, m.values, marker='.', color=colours[i % 20], ls='--' if three_words else '-', label=name)
     ax.set_xlabel('epoch'); ax.set_ylabel('validation accuracy'); ax.grid(alpha=.3)
-    ax.legend(ncol=2, fontsize='small')
+    ax.legend(ncol=2, fontsize='small', title='dashed: 4th word from 3\nsolid: every next word', title_fontsize='small')
     return ax
 
 # %% ../nbs/12_zoo.ipynb #f72cdde0
