@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #0448642c
 from __future__ import annotations
-import argparse, hashlib, math, os, sys, time, warnings
+import argparse, hashlib, os, sys, time, warnings
 from pathlib import Path
 from .data import human_numbers_path, HN_FILES, load_nums, check_target, what_is
 from .learner import results

@@ -4,12 +4,11 @@
 
 # %% ../nbs/00_data.ipynb #33540a5b
 from __future__ import annotations
-import configparser, hashlib, os, stat, tempfile, time, warnings
+import configparser, functools, hashlib, os, stat, tempfile, time, warnings
 from collections import Counter
 from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
-from fastcore.basics import store_attr
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.data.external import fastai_cfg
@@ -199,15 +198,12 @@ def numericalize(tokens:list[str], vocab:list[str]) -> torch.Tensor:
     return torch.tensor([w2i[t] for t in tokens])
 
 # %% ../nbs/00_data.ipynb #7a72801d
-_NUMS = None
+@functools.cache
 def load_nums() -> tuple[torch.Tensor, list[str]]:
     "The numericalized HUMAN_NUMBERS text and its vocabulary (built once, then cached)"
-    global _NUMS
-    if _NUMS is None:
-        toks = tokenize(make_text(read_lines()))
-        vocab = make_vocab(toks)
-        _NUMS = numericalize(toks, vocab), vocab
-    return _NUMS
+    toks = tokenize(make_text(read_lines()))
+    vocab = make_vocab(toks)
+    return numericalize(toks, vocab), vocab
 
 # %% ../nbs/00_data.ipynb #5e876dfd
 def three_word_samples(nums:torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:

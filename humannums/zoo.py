@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from fastcore.parallel import num_cpus
 from torch import nn
-from .data import three_word_dls, stateful_dls, seq_dls, load_nums, atomic_write, what_is, check_target
+from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, check_target
 from .learner import train, PUBLISHED
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2

@@ -1,4 +1,4 @@
-import os, subprocess, sys
+import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -13,3 +13,19 @@ def run_py(tmp_path):
         if check: assert res.returncode == 0, res.stderr
         return res
     return _run
+
+EXE = shutil.which('humannums', path=str(Path(sys.executable).parent)) or shutil.which('humannums')
+
+def hn(*args, cwd=None, env=None):
+    "Run the `humannums` console script as a user would; returns CompletedProcess"
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+@pytest.fixture(scope='session')
+def model_file(tmp_path_factory):
+    "One RNN2 trained for an epoch by the console script, shared by the CLI test files (don't modify it: copy it)"
+    d = tmp_path_factory.mktemp('cli')
+    res = hn('train', 'rnn2', '--epochs', '1', '--seed', '0', '--out', d/'rnn2.pth')
+    assert res.returncode == 0, res.stderr
+    assert 'train_loss' in res.stdout and 'saved' in res.stdout
+    return d/'rnn2.pth'
+

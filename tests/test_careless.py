@@ -5,7 +5,7 @@ read-only disk is a small tmpfs, mounted only where the test may (as root), skip
 import os, shutil, stat, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
-from test_cli import hn, EXE, model_file  # noqa: F401 (model_file is a fixture: one trained RNN2, shared)
+from conftest import hn, EXE
 
 ROOT_USER = os.geteuid() == 0
 

@@ -3,18 +3,7 @@ import csv, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 
-EXE = shutil.which('humannums', path=str(Path(sys.executable).parent)) or shutil.which('humannums')
-
-def hn(*args, cwd=None, env=None):
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
-
-@pytest.fixture(scope='module')
-def model_file(tmp_path_factory):
-    d = tmp_path_factory.mktemp('cli')
-    res = hn('train', 'rnn2', '--epochs', '1', '--seed', '0', '--out', d/'rnn2.pth')
-    assert res.returncode == 0, res.stderr
-    assert 'train_loss' in res.stdout and 'saved' in res.stdout
-    return d/'rnn2.pth'
+from conftest import EXE, hn
 
 def test_console_script_installed():
     assert EXE, 'humannums console script not on PATH'
