@@ -141,18 +141,26 @@ def predict_next(tm:TrainedModel, text:str, k:int=5) -> list[tuple[str, float]]:
     top = next_probs(tm, text).topk(k)
     return [(tm.vocab[i], float(v)) for v, i in zip(top.values, top.indices)]
 
+def _last_windows(ids:list, sl:int) -> list:
+    "The part of `ids` a window-by-window model reads before predicting: the last window, and the full one before it (its memory)"
+    return ids[max(0, ((len(ids) - 1) // sl - 1) * sl):]
+
 @torch.no_grad()
 def _greedy(tm:TrainedModel, ids:torch.Tensor, n:int) -> Iterator[str]:
-    "The `n` most likely words after token `ids`, one by one; a model with state reads `ids` once, then only each new word"
+    "The `n` most likely words after token `ids`, one by one, each at a cost that doesn't grow with the text"
     model = tm.model.eval()
-    reset = getattr(model, 'reset', None)
+    reset, sl = getattr(model, 'reset', None), getattr(model, 'sl', None)
     if reset: reset()
     try:
-        x = _context(tm, ids)
+        ids, x = ids.tolist(), _context(tm, ids)
         for _ in range(n):
-            nxt = ids.new_tensor([int(_last_scores(model, x).argmax())])
+            nxt = int(_last_scores(model, x).argmax())
             yield tm.vocab[nxt]
-            x = nxt if reset else _context(tm, torch.cat([x, nxt]))
+            ids.append(nxt)
+            if sl:  # the Transformers read in windows of `sl`, each with the one before as memory: feed those two again
+                reset(); x = torch.tensor(_last_windows(ids, sl))
+            elif reset: x = torch.tensor([nxt])  # a recurrent state already holds everything before: only the new word
+            else: x = _context(tm, torch.tensor(ids))  # a fixed window slides on (other models reread it all)
     finally:
         if reset: reset()
 
