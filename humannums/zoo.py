@@ -133,11 +133,11 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
     return pd.DataFrame(runs), pd.DataFrame([c for t in tasks for c in done[t][1]])
 
 def results_table(runs:pd.DataFrame) -> pd.DataFrame:
-    "Per model: parameters, epochs, mean seconds, final accuracy (mean, std), best accuracy, published figures"
+    "Per model: parameters, epochs, mean seconds, final accuracy (mean, std, lowest, highest), best accuracy, published figures"
     g = runs.groupby('model', sort=False)
     t = pd.DataFrame({'params': g.params.first(), 'epochs': g.epochs.first(), 'seconds': g.seconds.mean(),
                       'seeds': g.seed.count(), 'final_acc': g.final_acc.mean(), 'final_std': g.final_acc.std(),
-                      'best_acc': g.best_acc.mean()})
+                      'final_min': g.final_acc.min(), 'final_max': g.final_acc.max(), 'best_acc': g.best_acc.mean()})
     return t.join(PUBLISHED[['blog', 'book']], how='left')
 
 def plot_curves(curves:pd.DataFrame, ax=None):
