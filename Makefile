@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce notebooks test export docs clean-venv
+.PHONY: reproduce notebooks lab kernel test export docs clean-venv
 
 $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,9 +17,20 @@ $(STAMP): settings.ini setup.py constraints.txt
 reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --out results --jobs 0
 
-## The notebook series itself, executed into reproduce/notebooks (outputs kept), one notebook per core at a time
+## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
+## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_nbs.py --out reproduce/notebooks
+
+## Read and run the notebooks: JupyterLab on nbs/, kernels from .venv. The notebooks' kernel `python3` is the
+## .venv's python in this Jupyter; the kernel `humannums` (installed into .venv) names it in the launcher.
+## Extra options: make lab LAB_ARGS="--no-browser --port=8899"
+LAB_ARGS ?=
+lab: kernel
+	$(BIN)/jupyter lab --ServerApp.root_dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+kernel: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name humannums --display-name "Python (humannums .venv)" >/dev/null
 
 ## Every test: notebooks (nbdev_test, one per core at a time, one torch thread each) then pytest
 test: $(STAMP)

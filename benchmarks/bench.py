@@ -8,6 +8,10 @@ fused nn.RNN. Prints a table and writes JSON and Markdown. Medians over --reps r
 Each model is measured in a fresh Python process, so its peak memory (max RSS) is its own. `--series` also times
 the whole notebook series (tools/run_nbs.py into a temporary folder: one notebook per core at a time, one torch
 thread each, as `make test` runs them).
+
+Time targets (TARGETS, seconds for one whole seed-42 training through the Learner path, median over --reps) are
+checked for the models measured: the script prints each one and exits with an error after writing its results
+if one is missed. They hold at one torch thread (`OMP_NUM_THREADS=1`, as the notebooks run) on 2 cores.
 """
 import argparse, json, platform, resource, statistics, subprocess, sys, tempfile, time
 from functools import partial
@@ -22,6 +26,9 @@ from humannums.data import load_nums
 from humannums.learner import seed_all
 from humannums.zoo import EXPERIMENTS, get_experiment
 from humannums.multilayer import StackedLM
+
+# a whole training of the recipe, in seconds (was an assert in 09_awd: no test asserts a wall-clock time)
+TARGETS = {'awd': 120}
 
 def bare_fit(exp, epochs, seed):
     "fastai's fit_one_cycle written out as a plain loop: fastai's Adam, the same schedules, resets and metrics"
@@ -71,16 +78,16 @@ def tokens_per_epoch(exp):
 def bench_model(name, reps):
     exp = get_experiment(name)
     ep = exp.epochs
-    fa, ba, acc_f, acc_b = [], [], None, None
+    fa, ba, tr, acc_f, acc_b = [], [], [], None, None
     for r in range(reps):
-        t, learn = timed(lambda: exp.train(seed=42, epochs=ep)); fa.append(t / ep)
+        t, learn = timed(lambda: exp.train(seed=42, epochs=ep)); fa.append(t / ep); tr.append(learn.train_seconds)
         acc_f = float(learn.recorder.values[-1][-1])
         t, accs = timed(lambda: bare_fit(exp, ep, 42)); ba.append(t / ep)
         acc_b = accs[-1]
     f, b = statistics.median(fa), statistics.median(ba)
     return dict(model=name, epochs=ep, fastai_s_per_epoch=f, bare_s_per_epoch=b, ratio=f / b,
                 fastai_tokens_per_s=tokens_per_epoch(exp) / f, fastai_acc=acc_f, bare_acc=acc_b,
-                same_result=abs(acc_f - acc_b) < 1e-6)
+                same_result=abs(acc_f - acc_b) < 1e-6, train_s=statistics.median(tr), target_s=TARGETS.get(name))
 
 def loop_vs_fused(reps):
     "RNN4's Python loop against the same recurrence as one fused nn.RNN(nonlinearity='relu') call, forward+backward"
@@ -96,6 +103,11 @@ def loop_vs_fused(reps):
             ts.append((time.perf_counter() - t) / 50)
         res[name] = statistics.median(ts) * 1e3
     return res
+
+def _target(r):
+    "' (target <= N s: ok|MISSED)' for a row with a time target, else ''"
+    if r.get('target_s') is None: return ''
+    return f" (target <= {r['target_s']} s: {'ok' if r['train_s'] <= r['target_s'] else 'MISSED'})"
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,7 +128,8 @@ def main():
         rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
         r = rows[-1]
         print(f"{name:10s} fastai {r['fastai_s_per_epoch']:.3f}s/epoch  bare {r['bare_s_per_epoch']:.3f}s/epoch  "
-              f"ratio {r['ratio']:.2f}  {r['fastai_tokens_per_s']:,.0f} tok/s  acc {r['fastai_acc']:.4f}/{r['bare_acc']:.4f}", flush=True)
+              f"ratio {r['ratio']:.2f}  {r['fastai_tokens_per_s']:,.0f} tok/s  acc {r['fastai_acc']:.4f}/{r['bare_acc']:.4f}"
+              f"  train {r['train_s']:.1f}s{_target(r)}", flush=True)
     lf = loop_vs_fused(a.reps)
     series, jobs = None, num_cpus()
     if a.series:
@@ -138,8 +151,14 @@ def main():
            f"{r['fastai_tokens_per_s']:,.0f} | {r['fastai_acc']:.4f} / {r['bare_acc']:.4f} | {r['peak_rss_mb']:.0f} |" for r in rows]
     if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '
                           'as `make test` runs them).']
+    targets = [r for r in rows if r.get('target_s') is not None]
+    if targets:
+        md += ['', '| model | whole training s | target s | |', '|---|---:|---:|---|']
+        md += [f"| {r['model']} | {r['train_s']:.1f} | {r['target_s']} | {'ok' if r['train_s'] <= r['target_s'] else 'MISSED'} |" for r in targets]
     md += ['', '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
     (a.out/'bench.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))
+    if missed := [f"{r['model']} {r['train_s']:.1f}s > {r['target_s']}s" for r in targets if r['train_s'] > r['target_s']]:
+        sys.exit(f'time target missed: {", ".join(missed)}')
 
 if __name__ == '__main__': main()

@@ -82,7 +82,8 @@ def cmd_train(args):
     out = args.out or Path(f'{args.model}.pth')
     if what_is(out) == 'a folder': raise ValueError(f"--out {out} is a folder; give a file name such as {out/(args.model + '.pth')}")
     check_target(out)
-    print(f'training {exp.name} ({exp.doc}): {args.epochs or exp.epochs} epochs at lr {args.lr or exp.lr}, seed {args.seed}')
+    epochs = args.epochs or exp.epochs
+    print(f'training {exp.name} ({exp.doc}): {epochs} epoch{"s" * (epochs != 1)} at lr {args.lr or exp.lr}, seed {args.seed}')
     tty = sys.stdout.isatty()  # fastai's live progress bar in a terminal; the results table alone otherwise
     learn = exp.train(seed=args.seed, epochs=args.epochs, lr=args.lr, quiet=not tty)
     res = results(learn)
