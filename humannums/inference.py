@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
-from .data import load_nums, atomic_write_bytes, check_int
+from .data import load_nums, atomic_write_bytes, check_int, three_word_dls
 from .zoo import get_experiment, EXPERIMENTS
 
 # %% auto #0
@@ -113,9 +113,13 @@ def encode(text:str, vocab:list) -> torch.Tensor:
             raise ValueError(f"unknown word {w[:40]!r} (closest: {close[0]!r}); the vocabulary is: {' '.join(vocab)}")
     return torch.tensor([w2i[w] for w in words])
 
+def _window(tm:TrainedModel) -> int|None:
+    "How many words the model reads: 3 for those trained on three-word samples without a state to carry, else all (None)"
+    return 3 if get_experiment(tm.name).dls is three_word_dls else None
+
 def _context(tm:TrainedModel, ids:torch.Tensor) -> torch.Tensor:
     "What the model reads of `ids`: all of them, or the last `window`, padded on the left with '.', for a fixed-window model"
-    window = get_experiment(tm.name).window
+    window = _window(tm)
     if window: ids = torch.cat([ids.new_full((max(0, window - len(ids)),), tm.vocab.index('.')), ids])[-window:]
     return ids
 

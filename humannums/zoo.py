@@ -28,20 +28,25 @@ __all__ = ['EXPERIMENTS', 'REPORT_FILES', 'Experiment', 'get_experiment', 'n_par
            'report_markdown', 'check_report_folder', 'write_report', 'reproduce', 'load_runs']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
-@dataclass
+@dataclass(frozen=True)
 class Experiment:
     "One model of the series and the recipe that trains it"
     name: str
-    make_model: callable  # vocab_sz -> model
+    model: callable       # the model's class (or function), called as model(vocab_sz, n_hidden, **model_kwargs)
     dls: callable         # () -> DataLoaders
     epochs: int
     lr: float
     doc: str
+    n_hidden: int = 64
+    model_kwargs: dict = field(default_factory=dict)
     loss_func: callable = nn.functional.cross_entropy
-    stateful: bool = False
-    cbs: callable = None  # () -> list of callbacks
+    stateful: bool = False  # add fastai's ModelResetter: the model keeps a hidden state from batch to batch
+    cbs: callable = None    # () -> list of callbacks
     fit_kwargs: dict = field(default_factory=dict)
-    window: int = None    # fixed number of input tokens, if the model needs exactly that many
+
+    def make_model(self, vocab_sz:int):
+        "A fresh, untrained model of this experiment for a vocabulary of `vocab_sz` tokens"
+        return self.model(vocab_sz, self.n_hidden, **self.model_kwargs)
 
     def train(self, seed:int=42, epochs:int=None, lr:float=None, quiet:bool=True):
         "Train this experiment's model with its recipe (or `epochs`/`lr` instead) and `seed`"
@@ -52,23 +57,23 @@ class Experiment:
 
 # %% ../nbs/12_zoo.ipynb #e26df256
 _seq = dict(loss_func=flat_ce, stateful=True)
+_awd = dict(loss_func=flat_ce, cbs=awd_cbs, fit_kwargs=AWD_FIT)
 EXPERIMENTS = {e.name: e for e in [
-    Experiment('ffnn', lambda v: FFNN(v, 64), three_word_dls, 4, 1e-3, 'feed-forward net on 3 words', window=3),
-    Experiment('rnn1', lambda v: RNN1(v, 64), three_word_dls, 4, 1e-3, 'one layer unrolled 3 times', window=3),
-    Experiment('rnn2', lambda v: RNN2(v, 64), three_word_dls, 4, 1e-3, 'RNN1 as a loop', window=3),
-    Experiment('rnn3', lambda v: RNN3(v, 64), stateful_dls, 10, 1e-3, 'state kept across batches', stateful=True),
-    Experiment('rnn4', lambda v: RNN4(v, 64), seq_dls, 15, 3e-3, 'a prediction after every word', **_seq),
-    Experiment('rnn_multi', lambda v: MultiRNN(v, 64, 2), seq_dls, 15, 3e-3, '2 stacked nn.RNN layers', **_seq),
-    Experiment('lstm', lambda v: LSTMLM(v, 64, 2), seq_dls, 15, 1e-2, '2-layer LSTM', **_seq),
-    Experiment('gru', lambda v: GRULM(v, 64, 2), seq_dls, 15, 1e-2, '2-layer GRU', **_seq),
-    Experiment('awd', lambda v: AWDLSTM(v, 64, 2, 0.4), seq_dls, 15, 1e-2, 'regularized, weight-tied LSTM',
-               loss_func=flat_ce, cbs=awd_cbs, fit_kwargs=AWD_FIT),
-    Experiment('awd_gru', lambda v: RegularizedLM(v, 128, 2, 0.4, nn.GRU), seq_dls, 15, 1e-2,
-               'regularized, weight-tied GRU, 128 units', loss_func=flat_ce, cbs=awd_cbs, fit_kwargs=AWD_FIT),
-    Experiment('transformer', lambda v: TransformerLM(v, 64), seq_dls, 25, 1e-2,
-               '2-block Transformer with a memory of the previous window', **_seq, fit_kwargs=TFM_FIT),
-    Experiment('transformer_pointer', lambda v: TransformerLM(v, 64, pointer=True), seq_dls, 25, 1e-2,
-               'the same, with a pointer that copies from the context', **_seq, fit_kwargs=TFM_FIT),
+    Experiment('ffnn', FFNN, three_word_dls, epochs=4, lr=1e-3, doc='feed-forward net on 3 words'),
+    Experiment('rnn1', RNN1, three_word_dls, epochs=4, lr=1e-3, doc='one layer unrolled 3 times'),
+    Experiment('rnn2', RNN2, three_word_dls, epochs=4, lr=1e-3, doc='RNN1 as a loop'),
+    Experiment('rnn3', RNN3, stateful_dls, epochs=10, lr=1e-3, doc='state kept across batches', stateful=True),
+    Experiment('rnn4', RNN4, seq_dls, epochs=15, lr=3e-3, doc='a prediction after every word', **_seq),
+    Experiment('rnn_multi', MultiRNN, seq_dls, epochs=15, lr=3e-3, doc='2 stacked nn.RNN layers', **_seq),
+    Experiment('lstm', LSTMLM, seq_dls, epochs=15, lr=1e-2, doc='2-layer LSTM', **_seq),
+    Experiment('gru', GRULM, seq_dls, epochs=15, lr=1e-2, doc='2-layer GRU', **_seq),
+    Experiment('awd', AWDLSTM, seq_dls, epochs=15, lr=1e-2, doc='regularized, weight-tied LSTM', **_awd),
+    Experiment('awd_gru', RegularizedLM, seq_dls, epochs=15, lr=1e-2, doc='regularized, weight-tied GRU, 128 units',
+               n_hidden=128, model_kwargs=dict(rnn_cls=nn.GRU), **_awd),
+    Experiment('transformer', TransformerLM, seq_dls, epochs=25, lr=1e-2,
+               doc='2-block Transformer with a memory of the previous window', fit_kwargs=TFM_FIT, **_seq),
+    Experiment('transformer_pointer', TransformerLM, seq_dls, epochs=25, lr=1e-2,
+               doc='the same, with a pointer that copies from the context', model_kwargs=dict(pointer=True), fit_kwargs=TFM_FIT, **_seq),
 ]}
 
 def get_experiment(name:str) -> Experiment:
