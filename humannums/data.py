@@ -15,10 +15,11 @@ from fastai.data.external import fastai_cfg
 from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['HN_FILES', 'FASTAI_DIRS', 'show_int', 'words', 'check_int', 'hn_text', 'what_is', 'check_target', 'atomic_write',
+__all__ = ['HN_FILES', 'FASTAI_DIRS', 'show_int', 'words', 'hn_text', 'what_is', 'check_target', 'atomic_write',
            'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines', 'make_text', 'tokenize',
            'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples', 'split_samples', 'baseline',
-           'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls', 'seq_dls']
+           'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls', 'seq_dls',
+           'check_int']
 
 # %% ../nbs/00_data.ipynb #df9c343d
 _ONES = 'one two three four five six seven eight nine'.split()
@@ -43,16 +44,6 @@ def words(n:int) -> str:
     elif rest >= 10: out.append(_TEENS[rest-10]); rest = 0
     if rest: out.append(_ONES[rest-1])
     return ' '.join(out)
-
-# %% ../nbs/00_data.ipynb #959450bf
-def check_int(v, name:str, lo:int=None, hi:int=None) -> int:
-    "`v` if it is an int (not a bool) from `lo` to `hi` (either may be None); else an error saying what `name` may be"
-    ok = not isinstance(v, bool) and isinstance(v, int)
-    if ok and (lo is None or v >= lo) and (hi is None or v <= hi): return v
-    allowed = (f"an int from {lo} to {hi}" if lo is not None and hi is not None else f"an int of at least {lo}"
-               if lo is not None else f"an int of at most {hi}" if hi is not None else "an int")
-    got = show_int(v) if ok else f"{type(v).__name__} {v!r:.40}"
-    raise (ValueError if ok else TypeError)(f"{name} must be {allowed}, got {got}")
 
 # %% ../nbs/00_data.ipynb #147a2aba
 HN_FILES = {  # name: (numbers it holds, size in bytes, sha256 of fastai's archive copy)
@@ -270,3 +261,13 @@ def seq_dls(sl:int=16, bs:int=64, device=None) -> DataLoaders:
     "sl tokens -> the next sl tokens, reordered with `get_batches` (RNN4 and every later language model)"
     trn, val = split_samples(seq_samples(load_nums()[0], sl))
     return samples_dls(get_batches(trn, bs), get_batches(val, bs), bs=bs, drop_last=True, device=device)
+
+# %% ../nbs/00_data.ipynb #959450bf
+def check_int(v, name:str, lo:int=None, hi:int=None) -> int:
+    "`v` if it is an int (not a bool) from `lo` to `hi` (either may be None); else an error saying what `name` may be"
+    ok = not isinstance(v, bool) and isinstance(v, int)
+    if ok and (lo is None or v >= lo) and (hi is None or v <= hi): return v
+    allowed = (f"an int from {lo} to {hi}" if lo is not None and hi is not None else f"an int of at least {lo}"
+               if lo is not None else f"an int of at most {hi}" if hi is not None else "an int")
+    got = show_int(v) if ok else f"{type(v).__name__} {v!r:.40}"
+    raise (ValueError if ok else TypeError)(f"{name} must be {allowed}, got {got}")

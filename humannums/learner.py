@@ -16,33 +16,14 @@ from fastai.torch_core import set_seed
 from .data import check_int
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'seed_all', 'LeanLearner', 'make_learner', 'train', 'results', 'final_acc', 'seed_study', 'summarize',
-           'compare']
+__all__ = ['PUBLISHED', 'seed_all', 'make_learner', 'train', 'results', 'final_acc', 'seed_study', 'summarize', 'compare',
+           'LeanLearner']
 
 # %% ../nbs/01_learner.ipynb #f49ce9f6
 def seed_all(seed:int):
     "Seed Python, NumPy and torch (and make cuDNN deterministic) through fastai's `set_seed`"
     check_int(seed, 'seed', 0, 2**32 - 1)  # numpy takes no more; Python and torch would fold larger seeds onto smaller ones
     set_seed(seed, reproducible=True)
-
-# %% ../nbs/01_learner.ipynb #076ba924
-def _handles(cb, event_name:str) -> bool: return hasattr(type(cb), event_name) or event_name in vars(cb)
-
-class LeanLearner(Learner):
-    "A fastai `Learner` that skips the callbacks which don't handle an event (same results, less overhead)"
-    def __call__(self, event_name):
-        if isinstance(event_name, str): self._call_one(event_name)
-        else:
-            for e in event_name: self._call_one(e)
-    def _call_one(self, event_name):
-        now = tuple(self.cbs)
-        if self.__dict__.get('_handlers_of') != now: self._handlers_of, self._handlers = now, {}  # callbacks changed
-        cbs = self._handlers.get(event_name)
-        if cbs is None:
-            if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
-            cbs = self._handlers[event_name] = [cb for cb in self.cbs.sorted('order')
-                                                if event_name == 'after_fit' or _handles(cb, event_name)]
-        for cb in cbs: cb(event_name)
 
 # %% ../nbs/01_learner.ipynb #7bef19a7
 def make_learner(model, dls, loss_func=F.cross_entropy, stateful:bool=False, cbs=None, metrics=accuracy, **kwargs) -> Learner:
@@ -114,3 +95,22 @@ def compare(measured:dict) -> pd.DataFrame:
         pub = PUBLISHED.loc[name] if name in PUBLISHED.index else {}
         rows.append(dict(model=name, blog=pub.get('blog', _NA), book=pub.get('book', _NA), measured=mean, std=std))
     return pd.DataFrame(rows).set_index('model')
+
+# %% ../nbs/01_learner.ipynb #076ba924
+def _handles(cb, event_name:str) -> bool: return hasattr(type(cb), event_name) or event_name in vars(cb)
+
+class LeanLearner(Learner):
+    "A fastai `Learner` that skips the callbacks which don't handle an event (same results, less overhead)"
+    def __call__(self, event_name):
+        if isinstance(event_name, str): self._call_one(event_name)
+        else:
+            for e in event_name: self._call_one(e)
+    def _call_one(self, event_name):
+        now = tuple(self.cbs)
+        if self.__dict__.get('_handlers_of') != now: self._handlers_of, self._handlers = now, {}  # callbacks changed
+        cbs = self._handlers.get(event_name)
+        if cbs is None:
+            if not hasattr(event, event_name): raise Exception(f'missing {event_name}')
+            cbs = self._handlers[event_name] = [cb for cb in self.cbs.sorted('order')
+                                                if event_name == 'after_fit' or _handles(cb, event_name)]
+        for cb in cbs: cb(event_name)

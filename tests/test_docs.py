@@ -1,6 +1,7 @@
 """The docs site: built offline from the committed notebooks, no hidden text, links and images resolve, every
-exported name documented, and pages that render in headless Chromium."""
-import importlib, json, re, shutil, subprocess, sys, tempfile
+exported name documented, math converted to MathML (no CDN), the diagrams current and shown, and pages that
+render in headless Chromium."""
+import importlib, importlib.util, json, re, shutil, subprocess, sys, tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 import pytest
@@ -89,3 +90,119 @@ def test_page_renders_in_chromium(site, page, text, tmp_path):
     im = Image.open(shot).convert('L')
     colours = len(set(im.getdata()))
     assert im.size == (1200, 900) and colours > 20, f'screenshot looks blank ({colours} grey levels)'
+
+_PROBE = """<script>
+window.addEventListener('load', () => {
+  const m = document.querySelector('math[display="block"]'), r = m ? m.getBoundingClientRect() : {width: 0, height: 0};
+  const frac = document.querySelector('mfrac'), fr = frac ? frac.getBoundingClientRect() : {height: 0};
+  const imgs = [...document.querySelectorAll('img[src$=".svg"]')];
+  document.body.setAttribute('data-probe', JSON.stringify({
+    mathml: typeof MathMLElement !== 'undefined' && m instanceof MathMLElement, w: r.width, h: r.height,
+    frac_h: fr.height, font: frac ? parseFloat(getComputedStyle(frac).fontSize) : 0,
+    svgs: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length}));
+});
+</script>"""
+
+@pytest.mark.skipif(not CHROMIUM, reason='Chromium not installed (.ci/run installs it)')
+def test_math_and_diagrams_render_in_chromium(site, tmp_path):
+    "A page with equations and a diagram, opened offline: the MathML is laid out as math and the SVGs load"
+    html = (site/'05_more_signal.html').read_text()
+    # the page, with a probe script, reading the site's own files through <base>
+    page = tmp_path/'probe.html'
+    page.write_text(html.replace('<head>', f'<head><base href="{site.as_uri()}/">', 1).replace('</body>', _PROBE + '</body>', 1))
+    dom = subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={tmp_path/"profile"}', '--virtual-time-budget=10000',
+                          '--dump-dom', page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r'data-probe="([^"]*)"', dom)
+    assert m, 'the probe did not run: ' + dom[-500:]
+    import html as htmllib
+    probe = json.loads(htmllib.unescape(m.group(1)))
+    assert probe['mathml'], probe  # Chromium parsed <math> as MathML, not as an unknown element
+    assert probe['w'] > 50 and probe['h'] > 10, probe
+    assert probe['frac_h'] > 1.4 * probe['font'] > 0, probe  # a fraction is laid out stacked, taller than a text line
+    assert probe['svgs'] >= 1 and probe['loaded'] == probe['svgs'], probe
+
+
+def _tool(name):
+    "Import tools/NAME.py as a module"
+    spec = importlib.util.spec_from_file_location(f'_tool_{name}', ROOT/'tools'/f'{name}.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+# --- diagrams ----------------------------------------------------------------------------------------
+
+_IMG = re.compile(r'!\[[^\]]*\]\(([^)\s]+)\)|<img[^>]+src="([^"]+)"')
+
+def _markdown_images():
+    "(notebook, image path) for every image a Markdown cell of a notebook shows"
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        for c in json.loads(nb.read_text())['cells']:
+            if c['cell_type'] != 'markdown': continue
+            for m in _IMG.finditer(''.join(c['source'])):
+                ref = m.group(1) or m.group(2)
+                if not re.match(r'^(https?:|data:)', ref): yield nb, ref
+
+def test_diagrams_are_current():
+    "tools/diagrams.py redraws every committed SVG byte for byte, and nbs/images holds nothing else"
+    svgs = _tool('diagrams').render_all()
+    committed = {p.name: p.read_text() for p in (ROOT/'nbs'/'images').glob('*.svg')}
+    assert len(svgs) >= 12
+    assert sorted(committed) == sorted(svgs), 'nbs/images out of step with tools/diagrams.py: run it'
+    stale = [n for n in svgs if committed[n] != svgs[n]]
+    assert not stale, f'{stale} differ from what tools/diagrams.py draws: run it'
+    for name, text in svgs.items():
+        assert text.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and '<title>' in text, name
+        assert 'http' not in text.replace('http://www.w3.org/2000/svg', ''), f'{name} refers to another host'
+
+def test_every_notebook_image_exists_and_every_diagram_is_shown():
+    shown = set()
+    for nb, ref in _markdown_images():
+        assert (nb.parent/ref).resolve().is_file(), f'{nb.name} shows {ref}, which does not exist'
+        shown.add((nb.parent/ref).resolve())
+    unused = [p.name for p in (ROOT/'nbs'/'images').glob('*.svg') if p.resolve() not in shown]
+    assert not unused, f'diagrams no notebook shows: {unused}'
+
+# --- math --------------------------------------------------------------------------------------------
+
+def test_math_converter():
+    bd = _tool('build_docs')
+    md = 'Inline $h_t = \\operatorname{relu}(a_t)$, code `$x$` kept.\n\n$$\nc_t = f_t \\odot c_{t-1}\n$$\n\n```python\ns = "$$y$$"\n```\n'
+    out = bd.math_to_mathml(md, 'probe')
+    assert out.count('<math') == 2 and 'display="block"' in out and 'display="inline"' in out
+    assert '`$x$`' in out and 's = "$$y$$"' in out  # code spans and code blocks untouched
+    assert '$' not in out.replace('`$x$`', '').replace('"$$y$$"', '')
+    assert bd.math_to_mathml('costs 5$ and 6$ more', 'probe') == 'costs 5$ and 6$ more'  # not math
+    with pytest.raises(ValueError, match='probe.*cannot convert'): bd.math_to_mathml('$\\Big\\lVert x$', 'probe')
+
+MODEL_PAGES = ['03_rnn', '04_stateful', '05_more_signal', '06_multilayer', '07_lstm', '08_gru', '09_awd',
+               '10_attention', '11_seq2seq']
+
+class _Text(HTMLParser):
+    "A page's text outside code, pre and math elements"
+    def __init__(self): super().__init__(); self.skip, self.parts = 0, []
+    def handle_starttag(self, tag, attrs): self.skip += tag in ('code', 'pre', 'math', 'script', 'style')
+    def handle_endtag(self, tag): self.skip -= tag in ('code', 'pre', 'math', 'script', 'style')
+    def handle_data(self, d):
+        if not self.skip: self.parts.append(d)
+
+@pytest.mark.parametrize('page', MODEL_PAGES)
+def test_model_page_has_math_and_a_diagram(site, page):
+    html = (site/f'{page}.html').read_text()
+    assert '<math' in html and 'display="block"' in html, f'{page}: no equation rendered as MathML'
+    assert re.search(r'<img[^>]+src="images/[\w-]+\.svg"', html), f'{page}: no diagram'
+    p = _Text(); p.feed(html); text = ''.join(p.parts)
+    assert '$$' not in text, f'{page}: raw $$ left in the text'
+    assert not re.search(r'\$[^$\s][^$\n]*\\[a-zA-Z]', text), f'{page}: raw inline LaTeX left in the text'
+
+def test_answers_render_collapsed(site):
+    "`<details markdown=\"1\">` answers: collapsed, with their Markdown rendered (checked on whatever pages have them)"
+    import markdown
+    html = markdown.markdown('<details markdown="1"><summary>Answer</summary>\n\nUse `h_h` **twice**.\n\n</details>',
+                             extensions=['md_in_html', 'pymdownx.details'])
+    assert '<code>h_h</code>' in html and '<strong>twice</strong>' in html and ' open' not in html
+    assert 'pymdownx.details' in (ROOT/'mkdocs.yml').read_text() and 'md_in_html' in (ROOT/'mkdocs.yml').read_text()
+    for page in _pages(site):
+        for block in re.findall(r'<details[^>]*>.*?</details>', page.read_text(), re.S):
+            assert not re.match(r'<details[^>]*\bopen\b', block), f'{page.name}: an answer is shown open'
+            assert 'markdown="1"' not in block and '</summary>' in block, f'{page.name}: {block[:200]}'
+            assert not re.search(r'`[^`\n]+`|\*\*[A-Za-z][^*\n]*?[^*\s]\*\*', re.sub(r'<(pre|code)>.*?</\1>', '', block, flags=re.S)), \
+                f'{page.name}: Markdown left unrendered in {block[:200]}'

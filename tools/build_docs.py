@@ -10,6 +10,12 @@ is meant for Quarto, so the converter below reads it: it honours the cell option
 output, include), takes the title and description from the front matter, the page order from the sidebar
 nbdev writes, keeps nbdev's page names (so show_doc links resolve), strips Pandoc link attributes and
 writes images out as files. Committed notebooks are used as they are: nothing is re-executed.
+
+Math in Markdown cells (`$...$` inline, `$$...$$` display; never inside code spans or code blocks) is
+converted to MathML at build time with `latex2mathml`, so the site shows equations with no script, no font
+and no CDN: browsers render MathML themselves. The diagrams in `nbs/images/` (drawn by tools/diagrams.py)
+are copied next to the pages. `<details markdown="1">` blocks (the questionnaires' answers) render
+collapsed, with Markdown inside.
 """
 import base64, json, os, re, shutil, subprocess, sys
 from pathlib import Path
@@ -50,6 +56,34 @@ def _md_fix(text):
     text = _PANDOC_ATTR.sub('', text)
     return re.sub(r'\]\((?!https?:)([\w./-]*?)\.ipynb(#[^)]*)?\)', lambda m: f']({m.group(1)}.md{m.group(2) or ""})', text)
 
+_CODE = re.compile(r'(^[ \t]*(```|~~~).*?^[ \t]*\2[ \t]*$|`+[^`\n]*?`+)', re.S | re.M)  # fenced blocks, code spans
+_DISPLAY = re.compile(r'\$\$(.+?)\$\$', re.S)
+_INLINE = re.compile(r'(?<![\\$\w])\$(?=[^\s$])([^$\n]+?)(?<=\S)\$(?![\w$])')
+_MD_ACTIVE = str.maketrans({c: f'&#x{ord(c):02X};' for c in '*_`[]\\$|'})
+
+def _mathml(tex:str, display:bool, where:str='') -> str:
+    "One LaTeX formula as MathML, with Markdown-active characters in its text written as entities"
+    from latex2mathml.converter import convert
+    try: mml = convert(tex.strip(), display='block' if display else 'inline')
+    except Exception as e: raise ValueError(f'{where}: LaTeX that latex2mathml cannot convert: {tex!r} ({e})') from e
+    if re.search(r'>[^<]*\\', mml):  # a command latex2mathml doesn't know comes out as text
+        raise ValueError(f'{where}: LaTeX that latex2mathml cannot convert: {tex!r} (unknown command in {mml!r})')
+    mml = re.sub(r'>([^<]+)<', lambda m: '>' + m.group(1).translate(_MD_ACTIVE) + '<', mml)
+    return mml.replace('\n', ' ')
+
+def math_to_mathml(text:str, where:str='') -> str:
+    "`$$...$$` and `$...$` outside code spans and code blocks turned into MathML"
+    def conv(chunk):
+        chunk = _DISPLAY.sub(lambda m: '\n\n<div class="math-display" markdown="0">' + _mathml(m.group(1), True, where)
+                             + '</div>\n\n', chunk)
+        # in a span: Python-Markdown takes a line that starts with <math> for a raw HTML block
+        return _INLINE.sub(lambda m: '<span class="math-inline">' + _mathml(m.group(1), False, where) + '</span>', chunk)
+    out, i = [], 0
+    for m in _CODE.finditer(text):
+        out.append(conv(text[i:m.start()])); out.append(m.group(0)); i = m.end()
+    out.append(conv(text[i:]))
+    return ''.join(out)
+
 def _outputs(outs, stem, counter, img_dir):
     res = []
     for o in outs:
@@ -85,7 +119,7 @@ def convert(nb_path, out_dir, img_dir):
                 if fm.get('description'): parts.append(f'> {fm["description"]}')
             continue
         if c['cell_type'] == 'markdown':
-            if src.strip(): parts.append(_md_fix(src.strip('\n')))
+            if src.strip(): parts.append(_md_fix(math_to_mathml(src.strip('\n'), f'{stem}.ipynb')))
             continue
         opts, body = _opts(src)
         if opts.get('hide') == 'true' or opts.get('include') == 'false' or 'default_exp' in opts: continue
@@ -117,6 +151,7 @@ markdown_extensions:
   - admonition
   - pymdownx.highlight
   - pymdownx.superfences
+  - pymdownx.details
 extra_css: [extra.css]
 nav:
 {nav}
@@ -125,6 +160,7 @@ nav:
 def build():
     process_notebooks()
     shutil.rmtree(MD, ignore_errors=True); (MD/'images').mkdir(parents=True)
+    for svg in sorted((ROOT/'nbs'/'images').glob('*.svg')): shutil.copy(svg, MD/'images'/svg.name)  # tools/diagrams.py
     import yaml
     side = yaml.safe_load((ROOT/'nbs'/'sidebar.yml').read_text())['website']['sidebar']['contents']
     pages = []
@@ -136,7 +172,10 @@ def build():
         shutil.copy(extra, MD/'benchmarks.md'); pages.append(('benchmarks.md', 'Benchmarks'))
     (MD/'extra.css').write_text('.nb-output { overflow-x: auto; font-size: .75rem; }\n'
                                 '.nb-output table { border-collapse: collapse; }\n'
-                                '.nb-output td, .nb-output th { padding: .1rem .5rem; border-bottom: 1px solid #ddd; }\n')
+                                '.nb-output td, .nb-output th { padding: .1rem .5rem; border-bottom: 1px solid #ddd; }\n'
+                                '.math-display { overflow-x: auto; margin: 1em 0; }\n'
+                                'math { font-size: 1.1em; }\n'
+                                '.md-typeset img[src$=".svg"] { display: block; margin: 1em auto; }\n')
     write_mkdocs(pages)
     subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(ROOT/'mkdocs.yml')],
                    check=True, cwd=ROOT, env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})
