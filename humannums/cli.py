@@ -7,16 +7,15 @@ from __future__ import annotations
 import argparse, hashlib, os, sys, time, warnings
 from pathlib import Path
 from .data import human_numbers_path, HN_FILES, load_nums, check_target, what_is
-from .learner import results
+from .learner import results, MAX_SEED
 from .zoo import EXPERIMENTS, get_experiment, reproduce
 from .inference import save_model, load_model, predict_next, generate_words, ModelFileError, DivergedError, MAX_GENERATE
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'MAX_SEEDS', 'MAX_LR', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate',
-           'cmd_reproduce', 'main']
+__all__ = ['MAX_SEEDS', 'MAX_LR', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate', 'cmd_reproduce', 'main']
 
 # %% ../nbs/14_cli.ipynb #5847c418
-MAX_SEED, MAX_SEEDS, MAX_LR = 2**32 - 1, 100, 1e38  # numpy's largest seed; seeds per model; about float32's largest
+MAX_SEEDS, MAX_LR = 100, 1e38  # seeds per model; about float32's largest
 
 def _arg(kind, what:str, ok=lambda v: True):
     "An argparse type: `kind(s)` when `ok` accepts it, else the message 'expected `what`'"

@@ -16,13 +16,15 @@ from fastai.torch_core import set_seed
 from .data import check_int
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'seed_all', 'make_learner', 'train', 'results', 'final_acc', 'seed_study', 'summarize', 'compare',
-           'LeanLearner']
+__all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'results', 'final_acc', 'seed_study', 'summarize',
+           'compare', 'LeanLearner']
 
 # %% ../nbs/01_learner.ipynb #f49ce9f6
+MAX_SEED = 2**32 - 2  # fastai seeds NumPy with seed % (2**32 - 1): a larger seed would repeat a smaller one's stream
+
 def seed_all(seed:int):
     "Seed Python, NumPy and torch (and make cuDNN deterministic) through fastai's `set_seed`"
-    check_int(seed, 'seed', 0, 2**32 - 1)  # numpy takes no more; Python and torch would fold larger seeds onto smaller ones
+    check_int(seed, 'seed', 0, MAX_SEED)
     set_seed(seed, reproducible=True)
 
 # %% ../nbs/01_learner.ipynb #7bef19a7

@@ -47,11 +47,11 @@ def acc_by_position(preds:torch.Tensor, targs:torch.Tensor) -> torch.Tensor:
 # %% ../nbs/05_more_signal.ipynb #57491156
 @torch.no_grad()
 def preds_reset_each(model, dl) -> tuple[torch.Tensor, torch.Tensor]:
-    "Predictions of a stateful `model` over `dl`, resetting its state before every batch"
+    "Predictions of a stateful `model` over `dl` (on the CPU, as `get_preds` gives them), resetting its state before every batch"
     model.eval()
     ps, ts = [], []
     for x, y in dl:
         model.reset()
         ps.append(model(x).softmax(-1)); ts.append(y)
     model.reset()
-    return torch.cat(ps), torch.cat(ts)
+    return torch.cat(ps).cpu(), torch.cat(ts).cpu()

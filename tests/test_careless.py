@@ -146,8 +146,8 @@ def test_jobs_capped_at_the_cores(tmp_path):
 @pytest.mark.parametrize('args,msg', [
     (['train', 'rnn1', '--lr', '1e308'], 'argument --lr: expected a positive number up to 1e+38'),
     (['train', 'rnn1', '--lr', 'inf'], 'argument --lr: expected a positive number up to 1e+38'),
-    (['train', 'rnn1', '--seed', str(2**64)], 'argument --seed: expected a non-negative integer up to 4294967295'),
-    (['train', 'rnn1', '--seed', str(2**32)], 'expected a non-negative integer up to 4294967295'),
+    (['train', 'rnn1', '--seed', str(2**64)], 'argument --seed: expected a non-negative integer up to 4294967294'),
+    (['train', 'rnn1', '--seed', str(2**32 - 1)], 'expected a non-negative integer up to 4294967294'),
     (['reproduce', '--models', 'rnn1', 'rnn1'], 'model rnn1 given more than once'),
     (['reproduce', '--seeds', '1' * 5000], 'expected a positive integer up to 100'),
 ])
