@@ -359,7 +359,7 @@ def lstm_cell() -> SVG:
     s.line([(120, 460), (120, by)], '#2e7d32', width=3, head=False)
     s.text(135, 450, 'x_{t}', 17, 'start')
     for gate in (f, i, g, o): s.line([(gate.x, by), gate.bottom])
-    s.text(250, 425, 'ih(input) + hh(h), split by .chunk(4)', 15, 'start', GREY, mono=True)
+    s.text(200, 425, 'ih(input) + hh(h); .chunk(4) gives i, f, g, o', 15, 'start', GREY, mono=True)
     legend(s, 465, (('gate', 'gate'), ('hid', 'state')), x=480)
     return s
 
