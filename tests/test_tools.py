@@ -29,6 +29,17 @@ def test_executes_in_parallel_with_one_thread(tmp_path, engine):
     assert out_a[1]['outputs'] == [] and out_a[1]['execution_count'] is None
     assert text(json.loads((tmp_path/'out'/'b.ipynb').read_text())['cells'][0]) == '42'
 
+def test_kernels_started_together_never_share_a_port(tmp_path):
+    """Kernels talk over Unix sockets in folders of their own: over TCP, two kernels starting at the same moment
+    sometimes picked the same free port and one died before replying ("Address already in use", seen in CI)"""
+    nbs = [_nb(tmp_path/f'k{i}.ipynb', 'from ipykernel.kernelapp import IPKernelApp; IPKernelApp.instance().transport')
+           for i in range(6)]
+    res = run_nbs('--out', tmp_path/'out', '--jobs', 2, *nbs)
+    assert res.returncode == 0, res.stderr
+    for f in nbs:
+        out = json.loads((tmp_path/'out'/f.name).read_text())['cells'][0]['outputs']
+        assert ''.join(out[0]['data']['text/plain']) == "'ipc'"
+
 @pytest.mark.parametrize('engine', ENGINES)
 def test_failure_names_the_notebook(tmp_path, engine):
     ok, bad = _nb(tmp_path/'ok.ipynb', '1'), _nb(tmp_path/'bad.ipynb', '1/0', 'print("after the error")')

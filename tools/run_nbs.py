@@ -7,7 +7,7 @@ them. Notebooks run --jobs at a time (default: one per core), each with one torc
 enough that a second thread barely helps one notebook, while a second notebook beside it uses the other core
 fully. One thread also keeps the arithmetic, and so every figure, the same on machines with any number of cores
 of the same kind of CPU. Each notebook's final `nbdev_export()` cell is skipped, as `nbdev_test` skips it."""
-import argparse, os, sys, time
+import argparse, os, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from fastcore.parallel import num_cpus  # the cores this process may use
@@ -30,15 +30,22 @@ def _run_jupyter(f:Path, out:Path):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from traitlets.config import Config
     class Client(NotebookClient):
         async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
             if skipped(cell): cell.outputs, cell.execution_count = [], None; return cell
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
     nb = nbformat.read(f, as_version=4)
-    client = Client(nb, kernel_name=KERNEL, timeout=None, startup_timeout=180,
-                    resources={'metadata': {'path': str(f.parent)}})  # the kernel starts in the notebook's folder
-    try: client.execute()
-    except (CellExecutionError, DeadKernelError) as e: return f'{e}\n{f.name} failed: {type(e).__name__}'
+    # The kernel talks over Unix sockets in a folder of its own, not TCP ports: with TCP, jupyter_client picks free
+    # ports by binding and releasing them, and a kernel started at the same moment by another worker can take one
+    # first ("Address already in use", "Kernel died before replying to kernel_info"). Sockets in a private folder
+    # can't collide, and nothing travels over the network.
+    with tempfile.TemporaryDirectory(prefix='hnk-') as sockets:
+        config = Config({'KernelManager': {'transport': 'ipc', 'ip': f'{sockets}/k'}})
+        client = Client(nb, kernel_name=KERNEL, timeout=None, startup_timeout=180, config=config,
+                        resources={'metadata': {'path': str(f.parent)}})  # the kernel starts in the notebook's folder
+        try: client.execute()
+        except (CellExecutionError, DeadKernelError) as e: return f'{e}\n{f.name} failed: {type(e).__name__}'
     nbformat.write(nb, out/f.name)
 
 def run_one(f:Path, out:Path, engine:str='jupyter'):
