@@ -31,10 +31,22 @@ _NOISE = [(re.compile(r'\b0x[0-9a-fA-F]{6,}\b'), '0x?'),                        
           (re.compile(r'\b\d+(\.\d+)?\s?(s|ms|µs|us|sec|seconds)\b'), '<time>'),      # timings
           (re.compile(r'\b\d{1,2}:\d{2}(:\d{2})?\b'), '<time>')]
 
+_HTML_ROW = re.compile(r'<tr>((?:<td>[^<]*</td>)+)</tr>')
+_TEXT_ROW = re.compile(r'(?:^|\r)(\d+)((?: +-?\d+\.\d+)+) +\d{2}:\d{2} *$', re.M)
+
+def fit_table(t:str):
+    """fastai's training table as rows of numbers, whichever way fastprogress drew it: an HTML table in a Jupyter
+    kernel, lines of console text in nbdev_test's shell (which is not a notebook to fastprogress); None if `t` has none"""
+    if 'class="fastprogress"' in t:
+        rows = [re.findall(r'<td>([^<]*)</td>', r) for r in _HTML_ROW.findall(t)]
+        return [r[:-1] for r in rows]  # the last column is the time
+    if 'train_loss' in t and (rows := _TEXT_ROW.findall(t)): return [[e, *v.split()] for e, v in rows]
+
 def figures(nb_path:Path) -> dict:
     """What a reader reads of each code cell: its text outputs (printed text, errors, and results and displays as
     JupyterLab shows them: HTML where there is some, as for tables, else plain text). A table's plain text is not
-    compared: pandas lays it out for the width of the console it guesses, which differs between the two shells."""
+    compared: pandas lays it out for the width of the console it guesses, which differs between the two shells.
+    fastai's training table is compared by its numbers: a kernel draws it as HTML, nbdev_test's shell as text."""
     res = {}
     for c in json.loads(nb_path.read_text())['cells']:
         if c['cell_type'] != 'code': continue
@@ -44,6 +56,8 @@ def figures(nb_path:Path) -> dict:
             if o['output_type'] == 'stream': t = f"{o['name']}: {''.join(o['text'])}"
             elif o['output_type'] == 'error': t = f"error: {o['ename']}: {o['evalue']}"
             else: t = ''.join(data.get('text/html') or data.get('text/plain', ''))
+            if (table := fit_table(t)) is not None: texts.append(f'fit table: {table}'); continue
+            if '<style>' in t and 'progress' in t and '<table' not in t: continue  # fastprogress's style sheet (Jupyter only)
             for pat, rep in _NOISE: t = pat.sub(rep, t)
             texts.append(t)
         res[c['id']] = texts

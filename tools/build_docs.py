@@ -99,7 +99,8 @@ def _outputs(outs, stem, counter, img_dir):
                 name = f'{stem}_{counter[0]}.png'
                 (img_dir/name).write_bytes(base64.b64decode(''.join(d['image/png'])))
                 res.append(f'![](images/{name})')
-            elif 'text/markdown' in d: res.append(_md_fix(''.join(d['text/markdown'])))
+            elif 'text/markdown' in d and not ''.join(d['text/markdown']).startswith('```html'):  # fastprogress: its HTML as code
+                res.append(_md_fix(''.join(d['text/markdown'])))
             elif 'text/html' in d: res.append('<div class="nb-output" markdown="0">\n' + ''.join(d['text/html']).strip() + '\n</div>')
             elif 'text/plain' in d: res.append('```\n' + ''.join(d['text/plain']).rstrip('\n') + '\n```')
         elif t == 'error': res.append('```\n' + '\n'.join(o.get('traceback', [])) + '\n```')
