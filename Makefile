@@ -12,10 +12,10 @@ $(STAMP): settings.ini setup.py constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $@
 
-## Main job: rerun every experiment of the series (3 seeds each; one run per core, one torch thread each, as the notebooks);
+## Main job: rerun every experiment of the series (5 seeds each; one run per core, one torch thread each, as the notebooks);
 ## the report lands in results/ (committed: git diff shows what moved)
 reproduce: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --out results --jobs 0
+	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --seeds 5 --out results --jobs 0
 
 ## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
 ## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each
