@@ -59,7 +59,6 @@ def hn_text(name:str) -> str:
 def _sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 # %% ../nbs/00_data.ipynb #241ecb3a
-#| echo: false
 def what_is(path:Path) -> str|None:
     "What sits at `path`, not following a symlink: None for nothing, 'file' for a regular file, else a description"
     try: m = os.lstat(path).st_mode
@@ -111,7 +110,6 @@ def atomic_write_bytes(path, data:bytes) -> Path:
 _atomic_write = atomic_write_bytes  # old name, still imported by seq2seq
 
 # %% ../nbs/00_data.ipynb #ba4e58f5
-#| echo: false
 FASTAI_DIRS = dict(data='data', archive='archive', storage='tmp', model='models')  # fastai's own config.ini defaults
 
 def _read_cfg(f:Path) -> dict|None:

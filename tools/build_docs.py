@@ -124,7 +124,8 @@ def convert(nb_path, out_dir, img_dir):
             continue
         opts, body = _opts(src)
         if opts.get('hide') == 'true' or opts.get('include') == 'false' or 'default_exp' in opts: continue
-        if body and opts.get('echo') != 'false': parts.append('```python\n' + body + '\n```')
+        folded = c.get('metadata', {}).get('jupyter', {}).get('source_hidden')  # folded in JupyterLab: not shown here either
+        if body and opts.get('echo') != 'false' and not folded: parts.append('```python\n' + body + '\n```')
         if opts.get('output') != 'false': parts += _outputs(c.get('outputs', []), stem, counter, img_dir)
     (out_dir/f'{stem}.md').write_text('\n\n'.join(parts) + '\n')
     return title or stem
