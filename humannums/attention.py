@@ -9,7 +9,7 @@ import torch
 import pandas as pd
 from torch import nn
 from fastai.torch_core import Module
-from .data import load_nums, seq_samples, split_samples, get_batches, _TEENS, _TENS
+from .data import load_nums, seq_samples, split_samples, get_batches, TEENS, TENS
 
 # %% auto #0
 __all__ = ['ROLES', 'TFM_FIT', 'token_roles', 'valid_roles', 'acc_by_role', 'CausalSelfAttention', 'TransformerBlock',
@@ -17,7 +17,7 @@ __all__ = ['ROLES', 'TFM_FIT', 'token_roles', 'valid_roles', 'acc_by_role', 'Cau
 
 # %% ../nbs/10_attention.ipynb #dbfe243d
 ROLES = ('.', 'thousands word', 'thousand', 'hundreds word', 'hundred', 'tens', 'units')
-_TENS_WORDS = set(_TEENS + _TENS)  # 'ten' to 'nineteen', 'twenty' to 'ninety': the words `words` uses
+_TENS_WORDS = set(TEENS + TENS)  # 'ten' to 'nineteen', 'twenty' to 'ninety': the words `words` uses
 
 def token_roles(tokens:list[str]) -> list[str]:
     "The role (one of `ROLES`) each token plays in its number"

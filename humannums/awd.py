@@ -15,12 +15,12 @@ __all__ = ['AWD_FIT', 'RegularizedLM', 'AWDLSTM', 'awd_cbs', 'error_counts']
 
 # %% ../nbs/09_awd.ipynb #aba32946
 class RegularizedLM(StackedLM):
-    "`StackedLM` with dropout on the outputs and tied input/output weights; returns (scores, raw, dropped)"
-    def __init__(self, vocab_sz:int, n_hidden:int, n_layers:int=2, p:float=0.4, rnn_cls=nn.LSTM):
+    "`StackedLM` with dropout on the outputs and (with `tie`) tied input/output weights; returns (scores, raw, dropped)"
+    def __init__(self, vocab_sz:int, n_hidden:int, n_layers:int=2, p:float=0.4, rnn_cls=nn.LSTM, tie:bool=True):
         super().__init__(vocab_sz, n_hidden, n_layers, rnn_cls)
         if not 0 <= p < 1: raise ValueError(f"dropout p must be in [0, 1), got {p!r}")
         self.drop = nn.Dropout(p)
-        self.h_o.weight = self.i_h.weight
+        if tie: self.h_o.weight = self.i_h.weight
 
     def forward(self, x):
         raw, h = self.rnn(self.i_h(x), self.h)

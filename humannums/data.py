@@ -15,16 +15,17 @@ from fastai.data.external import fastai_cfg
 from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['HN_FILES', 'FASTAI_DIRS', 'show_int', 'words', 'hn_text', 'what_is', 'check_target', 'atomic_write',
-           'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines', 'make_text', 'tokenize',
-           'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples', 'split_samples', 'baseline',
-           'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls', 'seq_dls',
-           'check_int']
+__all__ = ['ONES', 'TEENS', 'TENS', 'HN_FILES', 'FASTAI_DIRS', 'show_int', 'words', 'hn_text', 'what_is', 'check_target',
+           'atomic_write', 'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines', 'make_text',
+           'tokenize', 'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples', 'split_samples',
+           'baseline', 'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls',
+           'seq_dls', 'check_int']
 
 # %% ../nbs/00_data.ipynb #df9c343d
-_ONES = 'one two three four five six seven eight nine'.split()
-_TEENS = 'ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split()
-_TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split()
+# the words `words` spells numbers with: units, ten to nineteen, tens (public: `10_attention` reads them too)
+ONES = 'one two three four five six seven eight nine'.split()
+TEENS = 'ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split()
+TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split()
 
 def show_int(n:int) -> str:
     "`n` for an error message: the number itself, or its size when it is too long to print"
@@ -38,11 +39,11 @@ def words(n:int) -> str:
     th, rest = divmod(n, 1000)
     h, rest = divmod(rest, 100)
     out = []
-    if th: out += [_ONES[th-1], 'thousand']
-    if h: out += [_ONES[h-1], 'hundred']
-    if rest >= 20: out.append(_TENS[rest//10 - 2]); rest %= 10
-    elif rest >= 10: out.append(_TEENS[rest-10]); rest = 0
-    if rest: out.append(_ONES[rest-1])
+    if th: out += [ONES[th-1], 'thousand']
+    if h: out += [ONES[h-1], 'hundred']
+    if rest >= 20: out.append(TENS[rest//10 - 2]); rest %= 10
+    elif rest >= 10: out.append(TEENS[rest-10]); rest = 0
+    if rest: out.append(ONES[rest-1])
     return ' '.join(out)
 
 # %% ../nbs/00_data.ipynb #147a2aba
@@ -106,8 +107,6 @@ def atomic_write(path, write) -> Path:
 def atomic_write_bytes(path, data:bytes) -> Path:
     "Write `data` to `path` through `atomic_write`"
     return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
-
-_atomic_write = atomic_write_bytes  # old name, still imported by seq2seq
 
 # %% ../nbs/00_data.ipynb #ba4e58f5
 FASTAI_DIRS = dict(data='data', archive='archive', storage='tmp', model='models')  # fastai's own config.ini defaults

@@ -13,13 +13,13 @@ from torch.utils.data import TensorDataset
 from fastai.torch_core import Module, default_device
 from fastai.data.core import DataLoaders
 from fastai.learner import Metric
-from .data import words, TensorDL, _atomic_write
+from .data import words, TensorDL, atomic_write_bytes
 from .learner import train
 
 # %% auto #0
-__all__ = ['PAD', 'BOS', 'EOS', 'DIGIT_VOCAB', 'WORD_VOCAB', 'DIRECTIONS', 'number_tokens', 'translation_pairs',
-           'translation_dls', 'Seq2Seq', 's2s_loss', 'ExactMatch', 'train_seq2seq', 'evaluate', 'translate_batch',
-           'NumberTranslator']
+__all__ = ['PAD', 'BOS', 'EOS', 'DIGIT_VOCAB', 'WORD_VOCAB', 'DIRECTIONS', 'SPLITS', 'number_tokens', 'translation_pairs',
+           'split_numbers', 'translation_dls', 'Seq2Seq', 's2s_loss', 'ExactMatch', 'train_seq2seq', 'evaluate',
+           'translate_batch', 'NumberTranslator']
 
 # %% ../nbs/11_seq2seq.ipynb #e55d2ebc
 PAD, BOS, EOS = 'xxpad', 'xxbos', 'xxeos'
@@ -49,10 +49,21 @@ def translation_pairs(ns, direction:str='w2d') -> tuple[torch.Tensor, torch.Tens
     return (torch.tensor([_ids(x, sv, sn) for x in s]), torch.tensor([_ids([BOS] + y, tv, tn + 1) for y in t]),
             torch.tensor([_ids(y + [EOS], tv, tn + 1) for y in t]))
 
-def translation_dls(direction:str='w2d', bs:int=64, device=None) -> DataLoaders:
-    "Train on 1..7999 (shuffled each epoch), validate on 8001..9999, in `direction` ('w2d' or 'd2w')"
+SPLITS = ('range', 'random')
+
+def split_numbers(split:str='range') -> tuple[list[int], list[int]]:
+    "(train, test) numbers: 'range' is 1..7999 and 8001..9999; 'random' holds out 1,999 of the same numbers at random"
+    if split not in SPLITS: raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
+    ns = [n for n in range(1, 10000) if n != 8000]  # the 9,998 numbers of the 'range' split
+    if split == 'range': return ns[:7999], ns[7999:]
+    perm = torch.randperm(len(ns), generator=torch.Generator().manual_seed(0)).tolist()
+    return sorted(ns[i] for i in perm[1999:]), sorted(ns[i] for i in perm[:1999])
+
+def translation_dls(direction:str='w2d', bs:int=64, device=None, split:str='range') -> DataLoaders:
+    "Train on `split_numbers(split)[0]` (shuffled each epoch), validate on the rest, in `direction` ('w2d' or 'd2w')"
     if device is None: device = default_device()
-    trn, val = translation_pairs(range(1, 8000), direction), translation_pairs(range(8001, 10000), direction)
+    trn_ns, val_ns = split_numbers(split)
+    trn, val = translation_pairs(trn_ns, direction), translation_pairs(val_ns, direction)
     return DataLoaders(TensorDL(TensorDataset(*trn), bs=bs, shuffle=True, drop_last=True, device=device),
                        TensorDL(TensorDataset(*val), bs=256, device=device), device=device)
 
@@ -127,11 +138,11 @@ class ExactMatch(Metric):
 
 # %% ../nbs/11_seq2seq.ipynb #c7600288
 def train_seq2seq(direction:str='w2d', attention:bool=True, epochs:int=20, lr:float=3e-3, n_hidden:int=64,
-                  seed:int=42, quiet:bool=True):
+                  seed:int=42, quiet:bool=True, split:str='range'):
     "Seed, build a `Seq2Seq` for `direction`, and `fit_one_cycle` it through `learner.train` (fastai's `Learner`)"
     src, tgt = _check_direction(direction)
     make_model = lambda: Seq2Seq(len(_KINDS[src][0]), len(_KINDS[tgt][0]), n_hidden, attention, place=src == 'digits')
-    return train(make_model, translation_dls(direction), epochs, lr, seed=seed, loss_func=s2s_loss,
+    return train(make_model, translation_dls(direction, split=split), epochs, lr, seed=seed, loss_func=s2s_loss,
                  metrics=ExactMatch(), quiet=quiet)
 
 def evaluate(model:Seq2Seq, dl) -> dict:
@@ -187,7 +198,7 @@ class NumberTranslator:
         buf = io.BytesIO()
         torch.save({'format': 'humannums-translator-1', 'n_hidden': self.w2d.h_o.in_features,
                     'w2d': self.w2d.state_dict(), 'd2w': self.d2w.state_dict()}, buf)
-        _atomic_write(Path(path), buf.getvalue())
+        atomic_write_bytes(Path(path), buf.getvalue())
         return Path(path)
 
     @classmethod

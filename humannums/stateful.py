@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from fastai.torch_core import Module
 
 # %% auto #0
-__all__ = ['RNN3']
+__all__ = ['RNN3', 'unordered_dls']
 
 # %% ../nbs/04_stateful.ipynb #0f29eb30
 class RNN3(Module):
@@ -30,3 +30,10 @@ class RNN3(Module):
         return out
 
     def reset(self): self.h = 0
+
+# %% ../nbs/04_stateful.ipynb #c4-04-ud
+from .data import samples_dls, split_samples, three_word_samples, load_nums
+
+def unordered_dls(bs:int=64, device=None):
+    "The samples of `stateful_dls` in their original order (rows don't continue), short last batches dropped"
+    return samples_dls(*split_samples(three_word_samples(load_nums()[0])), bs=bs, drop_last=True, device=device)

@@ -5,6 +5,7 @@
 # %% ../nbs/12_zoo.ipynb #974162d7
 from __future__ import annotations
 from dataclasses import dataclass, field
+from functools import partial
 import difflib, math, os, shutil, signal, tempfile, warnings
 import multiprocessing as mp
 from pathlib import Path
@@ -15,7 +16,7 @@ from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, che
 from .learner import train, PUBLISHED
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
-from .stateful import RNN3
+from .stateful import RNN3, unordered_dls
 from .more_signal import RNN4, flat_ce
 from .multilayer import MultiRNN
 from .lstm import LSTMLM
@@ -24,8 +25,9 @@ from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'REPORT_FILES', 'Experiment', 'get_experiment', 'n_params', 'run_all', 'results_table', 'plot_curves',
-           'report_markdown', 'check_report_folder', 'write_report', 'reproduce', 'load_runs']
+__all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'n_params',
+           'run_all', 'results_table', 'plot_curves', 'report_markdown', 'check_report_folder', 'write_report',
+           'reproduce', 'load_runs', 'report_runs']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Experiment:
     stateful: bool = False  # add fastai's ModelResetter: the model keeps a hidden state from batch to batch
     cbs: callable = None    # () -> list of callbacks
     fit_kwargs: dict = field(default_factory=dict)
+    of: str = None          # a control or an ablation (`STUDIES`): the model of the series it is set against
 
     def make_model(self, vocab_sz:int):
         "A fresh, untrained model of this experiment for a vocabulary of `vocab_sz` tokens"
@@ -84,6 +87,36 @@ def get_experiment(name:str) -> Experiment:
         raise KeyError(f"unknown model {name!r}{hint}; choose one of: {', '.join(EXPERIMENTS)}")
     return EXPERIMENTS[name]
 
+_drop = dict(loss_func=flat_ce, of='awd', model_kwargs=dict(tie=False))  # the LSTM of `lstm`, its outputs dropped out
+STUDIES = {e.name: e for e in [
+    Experiment('rnn3_unordered', RNN3, unordered_dls, epochs=10, lr=1e-3, of='rnn3', stateful=True,
+               doc="RNN3 on the same samples, not reordered: rows don't continue"),
+    Experiment('rnn2_10', RNN2, unordered_dls, epochs=10, lr=1e-3, of='rnn3', doc="RNN2 (no kept state) for RNN3's 10 epochs"),
+    Experiment('rnn_1layer', MultiRNN, seq_dls, epochs=15, lr=3e-3, of='rnn4', model_kwargs=dict(n_layers=1),
+               doc="one nn.RNN layer: RNN4's depth in PyTorch's layer", **_seq),
+    Experiment('lstm_drop', RegularizedLM, seq_dls, epochs=15, lr=1e-2, cbs=partial(awd_cbs, 0., 0.),
+               doc='lstm + dropout 0.4 on its outputs', **_drop),
+    Experiment('lstm_drop_ar', RegularizedLM, seq_dls, epochs=15, lr=1e-2, cbs=partial(awd_cbs, 2., 0.),
+               doc='... + AR (alpha 2)', **_drop),
+    Experiment('lstm_drop_ar_tar', RegularizedLM, seq_dls, epochs=15, lr=1e-2, cbs=awd_cbs,
+               doc='... + TAR (beta 1)', **_drop),
+    Experiment('lstm_drop_ar_tar_tie', AWDLSTM, seq_dls, epochs=15, lr=1e-2, loss_func=flat_ce, cbs=awd_cbs, of='awd',
+               doc="... + weight tying (awd: + the book's momentum and weight decay)"),
+]}
+
+def get_recipe(name:str) -> Experiment:
+    "A model of the series (`EXPERIMENTS`) or a control or ablation the notebooks cite (`STUDIES`) called `name`"
+    if name in STUDIES: return STUDIES[name]
+    try: return get_experiment(name)
+    except KeyError: raise KeyError(f"unknown model or study {name!r}; choose one of: {', '.join({**EXPERIMENTS, **STUDIES})}") from None
+
+def check_recipe(name:str, **fields) -> Experiment:
+    "The recipe `name`, checked to have `fields` (classes and functions compared by name: a notebook defines its own copies)"
+    e, key = get_recipe(name), lambda v: getattr(v, '__qualname__', v)
+    if bad := [f"{k}={key(getattr(e, k))!r} (expected {key(v)!r})" for k, v in fields.items() if key(getattr(e, k)) != key(v)]:
+        raise AssertionError(f"the registry's recipe {name!r} is not this one: {', '.join(bad)}")
+    return e
+
 # %% ../nbs/12_zoo.ipynb #4b0c177d
 def n_params(model) -> int:
     "Number of parameters (`parameters()` yields a tied weight once)"
@@ -92,10 +125,11 @@ def n_params(model) -> int:
 def _run_one(task) -> tuple[dict, list]:
     "Train one `(name, seed)`: its results row and its accuracy per epoch"
     name, seed = task
-    learn = get_experiment(name).train(seed=seed)
+    learn = get_recipe(name).train(seed=seed)
     accs = [float(v[-1]) for v in learn.recorder.values]
-    row = dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs),
-               seconds=learn.train_seconds, final_acc=accs[-1], best_acc=max(accs))
+    trn, val = map(float, learn.recorder.values[-1][:2])
+    row = dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs), seconds=learn.train_seconds,
+               train_loss=trn, valid_loss=val, final_acc=accs[-1], best_acc=max(accs))
     return row, [dict(model=name, seed=seed, epoch=i, accuracy=a) for i, a in enumerate(accs)]
 
 def _worker_init():
@@ -105,9 +139,9 @@ def _worker_init():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Train `names` (default: all) once per seed, `jobs` runs at a time (0: one per core): (one row per run, accuracy per epoch per run)"
-    names, seeds = list(names or EXPERIMENTS), list(seeds)
-    for n in names: get_experiment(n)
+    "Train `names` (default: every model and study) once per seed, `jobs` runs at a time (0: one per core): (one row per run, accuracy per epoch per run)"
+    names, seeds = list(names or {**EXPERIMENTS, **STUDIES}), list(seeds)
+    for n in names: get_recipe(n)
     for what, xs in (('model', names), ('seed', seeds)):  # a run twice would pass for a spread of seeds
         if twice := sorted({str(x) for x in xs if xs.count(x) > 1}):
             raise ValueError(f"{what} {', '.join(twice)} given more than once; give each {what} once")
@@ -146,12 +180,12 @@ def results_table(runs:pd.DataFrame) -> pd.DataFrame:
     return t.join(PUBLISHED[['blog', 'book']], how='left')
 
 def plot_curves(curves:pd.DataFrame, ax=None):
-    "Validation accuracy per epoch, a line per model (mean over seeds): dashed for the three-word task, solid for a prediction after every word"
+    "Validation accuracy per epoch, a line per model of the series (mean over seeds): dashed for the three-word task, solid for a prediction after every word"
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(8, 4.5))
     tab20 = plt.get_cmap('tab20').colors
     colours = tab20[::2] + tab20[1::2]  # twenty distinct colours, the strong ones first
-    for i, (name, d) in enumerate(curves.groupby('model', sort=False)):
+    for i, (name, d) in enumerate(curves[curves.model.isin(EXPERIMENTS)].groupby('model', sort=False)):  # the models, not the studies
         m = d.groupby('epoch').accuracy.mean()
         three_words = get_experiment(name).dls in (three_word_dls, stateful_dls)
         ax.plot(m.index + 1, m.values, marker='.', color=colours[i % 20], ls='--' if three_words else '-', label=name)
@@ -171,12 +205,22 @@ def report_markdown(table, seeds) -> str:
              f"seeds {', '.join(map(str, seeds))}. Published figures are single runs.", '',
              '| model | what | params | epochs | seconds | measured (mean ± std) | best epoch | blog | book |',
              '|---|---|---:|---:|---:|---:|---:|---:|---:|']
-    for name, r in table.iterrows():
-        std = '' if math.isnan(r.final_std) else f' ± {r.final_std:.3f}'
+    measured = lambda r: f"{r.final_acc:.3f}" + ('' if math.isnan(r.final_std) else f' ± {r.final_std:.3f}')
+    for name, r in table[table.index.isin(EXPERIMENTS)].iterrows():
         lines.append(f"| {name} | {EXPERIMENTS[name].doc} | {int(r.params):,} | {int(r.epochs)} | {r.seconds:.1f} | "
-                     f"{r.final_acc:.3f}{std} | {r.best_acc:.3f} | {_fmt(r.blog)} | {_fmt(r.book)} |")
+                     f"{measured(r)} | {r.best_acc:.3f} | {_fmt(r.blog)} | {_fmt(r.book)} |")
     lines += ['', 'Sources: blog "RNN\'s - Intuition, Theory, Implementation"; fastai book, chapter 12.',
               '![validation accuracy per epoch](accuracy.png)', '']
+    if len(studies := table[table.index.isin(STUDIES)]):
+        lines += ['## Controls and ablations', '', 'Recipes the notebooks set beside a model of the series, on the same seeds.', '',
+                  '| study | what | set against | params | epochs | seconds | measured (mean ± std) | its model |',
+                  '|---|---|---|---:|---:|---:|---:|---:|']
+        for name, r in studies.iterrows():
+            of = STUDIES[name].of
+            theirs = measured(table.loc[of]) if of in table.index else ''
+            lines.append(f"| {name} | {STUDIES[name].doc} | {of} | {int(r.params):,} | {int(r.epochs)} | {r.seconds:.1f} | "
+                         f"{measured(r)} | {theirs} |")
+        lines.append('')
     return '\n'.join(lines)
 
 def check_report_folder(out) -> Path:
@@ -234,7 +278,7 @@ def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs
     return write_report(out, runs, curves, seeds)
 
 # %% ../nbs/12_zoo.ipynb #ba45e6ea
-_RUN_COLUMNS = ['model', 'seed', 'params', 'epochs', 'seconds', 'final_acc', 'best_acc']
+_RUN_COLUMNS = ['model', 'seed', 'params', 'epochs', 'seconds', 'train_loss', 'valid_loss', 'final_acc', 'best_acc']
 
 def load_runs(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
     "The runs and curves that `reproduce` wrote into `folder`, checked against the registry's recipes"
@@ -246,9 +290,16 @@ def load_runs(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise ValueError(f"{folder/'results.csv'} has no column(s) {lacking}: not a file `humannums reproduce` wrote")
     vocab_sz = len(load_nums()[1])
     for name, r in runs.groupby('model', sort=False).first().iterrows():
-        e = get_experiment(name)
+        e = get_recipe(name)
         now, then = (n_params(e.make_model(vocab_sz)), e.epochs), (int(r.params), int(r.epochs))
         if now != then:
             raise ValueError(f"{folder/'results.csv'} is out of date for {name!r}: (params, epochs) is {then} there and "
                              f"{now} in the registry; rerun `humannums reproduce --out {folder}`")
     return runs, curves
+
+def report_runs(names, folder) -> pd.DataFrame:
+    "One row per seed of each model or study in `names`, from the report in `folder` (checked by `load_runs`)"
+    runs = load_runs(folder)[0]
+    if missing := [n for n in names if n not in set(runs.model)]:
+        raise ValueError(f"{Path(folder)/'results.csv'} has no runs of {', '.join(missing)}; rerun `humannums reproduce --out {folder}`")
+    return runs[runs.model.isin(names)].reset_index(drop=True)
