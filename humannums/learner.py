@@ -16,8 +16,8 @@ from fastai.torch_core import set_seed
 from .data import check_int
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'results', 'final_acc', 'seed_study', 'summarize',
-           'compare', 'LeanLearner']
+__all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'results', 'final_acc', 'summarize', 'compare',
+           'LeanLearner']
 
 # %% ../nbs/01_learner.ipynb #f49ce9f6
 MAX_SEED = 2**32 - 2  # fastai seeds NumPy with seed % (2**32 - 1): a larger seed would repeat a smaller one's stream
@@ -61,15 +61,6 @@ def final_acc(learn:Learner) -> float:
     return float(learn.recorder.values[-1][-1])
 
 # %% ../nbs/01_learner.ipynb #c6f729ed
-def seed_study(make_model, dls, epochs:int, lr:float, seeds=range(5), **kwargs) -> pd.DataFrame:
-    "Train once per seed; one row per seed with final and best validation accuracy and seconds"
-    rows = []
-    for s in seeds:
-        learn = train(make_model, dls, epochs, lr, seed=s, **kwargs)
-        accs = [v[-1] for v in learn.recorder.values]
-        rows.append(dict(seed=s, final_acc=accs[-1], best_acc=max(accs), seconds=learn.train_seconds))
-    return pd.DataFrame(rows)
-
 def summarize(df:pd.DataFrame, by:str='model', col:str='final_acc') -> pd.DataFrame:
     "Mean, std, min, max and count of `col` for each value of `by`"
     return df.groupby(by, sort=False)[col].agg(['mean', 'std', 'min', 'max', 'count'])

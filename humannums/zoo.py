@@ -159,7 +159,7 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
     else:
         from humannums import zoo  # workers find these functions by module (not a notebook's own `__main__`)
         pool = mp.get_context('spawn').Pool(jobs, initializer=zoo._worker_init)
-        try:  # the registry lists the costly models last: start those first, so none is left running alone
+        try:  # EXPERIMENTS lists the costly models last: start them (after the short STUDIES) early, so none is left running alone
             for row, curve in pool.imap_unordered(zoo._run_one, tasks[::-1]):
                 done[(row['model'], row['seed'])] = row, curve
                 if progress: progress(row)
