@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce notebooks lab kernel test export docs clean-venv
+.PHONY: reproduce models notebooks lab kernel test export docs clean-venv
 
 $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,8 +14,15 @@ $(STAMP): settings.ini setup.py constraints.txt
 
 ## Main job: rerun every experiment of the series (5 seeds each; one run per core, one torch thread each, as the notebooks);
 ## the report lands in results/ (committed: git diff shows what moved)
+## (and the seed-42 models that notebooks 10, 11 and 13 load into trained/, as `make models`)
 reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --seeds 5 --out results --jobs 0
+	$(MAKE) models
+
+## The trained models notebooks 10, 11 and 13 load instead of training them at every run (seed 42, registry
+## recipes; a notebook retrains any whose recipe changed): into trained/ (committed), one run per core
+models: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.zoo import save_all_trained; save_all_trained('trained', jobs=0)"
 
 ## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
 ## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each

@@ -18,8 +18,8 @@ from .learner import train
 
 # %% auto #0
 __all__ = ['PAD', 'BOS', 'EOS', 'DIGIT_VOCAB', 'WORD_VOCAB', 'DIRECTIONS', 'SPLITS', 'number_tokens', 'translation_pairs',
-           'split_numbers', 'translation_dls', 'Seq2Seq', 's2s_loss', 'ExactMatch', 'train_seq2seq', 'evaluate',
-           'translate_batch', 'NumberTranslator']
+           'split_numbers', 'translation_dls', 'Seq2Seq', 's2s_loss', 'ExactMatch', 'translator_model', 'train_seq2seq',
+           'evaluate', 'translate_batch', 'NumberTranslator']
 
 # %% ../nbs/11_seq2seq.ipynb #e55d2ebc
 PAD, BOS, EOS = 'xxpad', 'xxbos', 'xxeos'
@@ -137,13 +137,16 @@ class ExactMatch(Metric):
     def name(self): return 'exact_match'
 
 # %% ../nbs/11_seq2seq.ipynb #c7600288
+def translator_model(direction:str='w2d', attention:bool=True, n_hidden:int=64) -> Seq2Seq:
+    "An untrained `Seq2Seq` for `direction` (digits as input also get place embeddings)"
+    src, tgt = _check_direction(direction)
+    return Seq2Seq(len(_KINDS[src][0]), len(_KINDS[tgt][0]), n_hidden, attention, place=src == 'digits')
+
 def train_seq2seq(direction:str='w2d', attention:bool=True, epochs:int=20, lr:float=3e-3, n_hidden:int=64,
                   seed:int=42, quiet:bool=True, split:str='range'):
     "Seed, build a `Seq2Seq` for `direction`, and `fit_one_cycle` it through `learner.train` (fastai's `Learner`)"
-    src, tgt = _check_direction(direction)
-    make_model = lambda: Seq2Seq(len(_KINDS[src][0]), len(_KINDS[tgt][0]), n_hidden, attention, place=src == 'digits')
-    return train(make_model, translation_dls(direction, split=split), epochs, lr, seed=seed, loss_func=s2s_loss,
-                 metrics=ExactMatch(), quiet=quiet)
+    return train(lambda: translator_model(direction, attention, n_hidden), translation_dls(direction, split=split),
+                 epochs, lr, seed=seed, loss_func=s2s_loss, metrics=ExactMatch(), quiet=quiet)
 
 def evaluate(model:Seq2Seq, dl) -> dict:
     "Greedy-decoding exact match and per-token accuracy (target tokens before `xxeos`) over `dl`"

@@ -4,16 +4,18 @@
 
 # %% ../nbs/12_zoo.ipynb #974162d7
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
-import difflib, math, os, shutil, signal, tempfile, warnings
+import difflib, hashlib, inspect, io, math, os, shutil, signal, sys, tempfile, warnings
 import multiprocessing as mp
 from pathlib import Path
 import pandas as pd
+import torch, fastai
+from fastcore.foundation import L
 from fastcore.parallel import num_cpus
 from torch import nn
-from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, check_target
-from .learner import train, PUBLISHED
+from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, check_target, atomic_write_bytes
+from .learner import train, make_learner, PUBLISHED
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
 from .stateful import RNN3, unordered_dls
@@ -23,11 +25,13 @@ from .lstm import LSTMLM
 from .gru import GRULM
 from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
+from .seq2seq import translator_model, translation_dls, train_seq2seq, s2s_loss, ExactMatch
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'n_params',
-           'run_all', 'results_table', 'plot_curves', 'report_markdown', 'check_report_folder', 'write_report',
-           'reproduce', 'load_runs', 'report_runs']
+__all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'TRANSLATORS', 'TRAINED', 'TRAINED_FORMAT', 'TRAINED_VERSION', 'Experiment',
+           'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'run_all', 'results_table', 'plot_curves',
+           'report_markdown', 'check_report_folder', 'write_report', 'reproduce', 'load_runs', 'report_runs',
+           'recipe_key', 'trained_path', 'save_trained', 'trained', 'save_all_trained']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -303,3 +307,109 @@ def report_runs(names, folder) -> pd.DataFrame:
     if missing := [n for n in names if n not in set(runs.model)]:
         raise ValueError(f"{Path(folder)/'results.csv'} has no runs of {', '.join(missing)}; rerun `humannums reproduce --out {folder}`")
     return runs[runs.model.isin(names)].reset_index(drop=True)
+
+# %% ../nbs/12_zoo.ipynb #c12-trn-ex
+TRANSLATORS = {  # the translators of notebook 11, trained by `train_seq2seq` with these arguments
+    'w2d': dict(direction='w2d'), 'w2d_plain': dict(direction='w2d', attention=False),
+    'w2d_plain_random': dict(direction='w2d', attention=False, split='random'),
+    'd2w': dict(direction='d2w'), 'd2w_plain': dict(direction='d2w', attention=False)}
+TRAINED = ('awd_gru', 'transformer', 'transformer_pointer', 'awd', 'rnn4',  # what notebooks 10, 11 and 13 load
+           'w2d_plain', 'd2w', 'd2w_plain', 'w2d_plain_random')
+TRAINED_FORMAT, TRAINED_VERSION = 'humannums-trained', 1
+
+def _describe(v) -> str:
+    "A recipe field as text that is the same in every process: functions and classes by name, partials with their arguments"
+    if isinstance(v, partial):
+        return f"{_describe(v.func)}({', '.join([_describe(a) for a in v.args] + [f'{k}={_describe(x)}' for k, x in sorted(v.keywords.items())])})"
+    if isinstance(v, dict): return '{' + ', '.join(f'{k!r}: {_describe(x)}' for k, x in sorted(v.items())) + '}'
+    if isinstance(v, (list, tuple)): return '(' + ', '.join(map(_describe, v)) + ')'
+    if hasattr(v, '__qualname__'): return f'{v.__module__}.{v.__qualname__}'
+    return repr(v)
+
+def recipe_key(name:str) -> str:
+    "Fingerprint of what trains `name` (a recipe or a translator): its fields, its model's module source, torch and fastai versions"
+    if name in TRANSLATORS: what, module = f'train_seq2seq{_describe(TRANSLATORS[name])}', sys.modules[translator_model.__module__]
+    else:
+        e = get_recipe(name)
+        what = ', '.join(f'{f.name}={_describe(getattr(e, f.name))}' for f in fields(e) if f.name not in ('doc', 'of'))
+        module = sys.modules[e.model.__module__]
+    text = '\n'.join([name, what, inspect.getsource(module), torch.__version__, fastai.__version__])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+def _train_named(name:str, seed:int, quiet:bool=True):
+    "Train recipe or translator `name` with `seed`: a fitted fastai `Learner`"
+    if name in TRANSLATORS: return train_seq2seq(**TRANSLATORS[name], seed=seed, quiet=quiet)
+    return get_recipe(name).train(seed=seed, quiet=quiet)
+
+def _fresh_learner(name:str):
+    "The `Learner` that `_train_named` fits, before any training: same model class, data, loss, metric and callbacks"
+    if name in TRANSLATORS:
+        kw = TRANSLATORS[name]
+        model = translator_model(kw['direction'], kw.get('attention', True))
+        return make_learner(model, translation_dls(kw['direction'], split=kw.get('split', 'range')), loss_func=s2s_loss, metrics=ExactMatch())
+    e = get_recipe(name)
+    return make_learner(e.make_model(len(load_nums()[1])), e.dls(), loss_func=e.loss_func, stateful=e.stateful,
+                        cbs=e.cbs() if e.cbs else None)
+
+def trained_path(folder, name:str, seed:int=42) -> Path:
+    "Where `save_trained` puts `name` trained with `seed` in `folder`"
+    return Path(folder)/f'{name}-seed{seed}.pth'
+
+def save_trained(learn, folder, name:str) -> Path:
+    "Save fitted `learn` of `name` into `folder`, atomically: weights, fastai's per-epoch table, seed, seconds and `recipe_key`"
+    state = {k: v.detach().cpu() for k, v in learn.model.state_dict().items()}
+    data = dict(format=TRAINED_FORMAT, version=TRAINED_VERSION, name=name, key=recipe_key(name), seed=learn.seed,
+                seconds=float(learn.train_seconds), metric_names=list(learn.recorder.metric_names),
+                values=[[float(x) for x in row] for row in learn.recorder.values], state_dict=state)
+    buf = io.BytesIO(); torch.save(data, buf)
+    return atomic_write_bytes(trained_path(folder, name, learn.seed), buf.getvalue())
+
+def _read_trained(path:Path, name:str, seed:int):
+    "The data of trained-model file `path` for `name` and `seed`, or why it can't stand for that run (a string)"
+    if not path.is_file(): return 'no such file'
+    try: data = torch.load(path, map_location='cpu', weights_only=True)  # plain data only: no code is unpickled
+    except Exception: return 'not a readable trained-model file'
+    if not isinstance(data, dict) or (data.get('format'), data.get('version')) != (TRAINED_FORMAT, TRAINED_VERSION):
+        return f'not a {TRAINED_FORMAT} file of version {TRAINED_VERSION}'
+    if (data.get('name'), data.get('seed')) != (name, seed): return f"holds {data.get('name')!r} seed {data.get('seed')!r}"
+    if data.get('key') != (key := recipe_key(name)):
+        return f"made by another recipe or library version (recipe key {data.get('key')!r}, now {key!r})"
+    return data
+
+def trained(name:str, folder, seed:int=42, retrain:bool=False):
+    "A fitted `Learner` for `name` and `seed`: loaded from `folder` if `save_trained` wrote it with today's recipe, else trained here"
+    if name not in TRANSLATORS: get_recipe(name)  # an unknown name: the error lists the valid ones
+    path = trained_path(folder, name, seed)
+    data = None if retrain else _read_trained(path, name, seed)
+    if not isinstance(data, dict):
+        if data: warnings.warn(f"{path}: {data}; training {name!r} here instead (`make models` rewrites the file)", stacklevel=2)
+        return _train_named(name, seed)
+    learn = _fresh_learner(name)
+    learn.model.load_state_dict(data['state_dict'])
+    learn.model.to(learn.dls.device).eval()  # where and how `fit` leaves it: on the data's device, after validating
+    learn.recorder.metric_names, learn.recorder.values = L(data['metric_names']), [L(row) for row in data['values']]
+    learn.train_seconds, learn.seed, learn.loaded_from = data['seconds'], seed, path
+    return learn
+
+def _train_and_save(task) -> tuple[str, float]:
+    "Train one `(name, seed, folder)` and save it: (name, seconds)"
+    name, seed, folder = task
+    learn = _train_named(name, seed)
+    save_trained(learn, folder, name)
+    return name, learn.train_seconds
+
+def save_all_trained(folder='trained', names=TRAINED, seed:int=42, jobs:int=1, progress=print) -> list[Path]:
+    "Train `names` (default `TRAINED`) with `seed` and save each into `folder`, `jobs` at a time (0: one per core)"
+    for n in names:
+        if n not in TRANSLATORS: get_recipe(n)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    tasks, say = [(n, seed, str(folder)) for n in names], progress or (lambda *a: None)
+    jobs = min(jobs or num_cpus(), num_cpus(), len(tasks))
+    if jobs <= 1:
+        for t in tasks: say('{}: trained and saved in {:.0f}s'.format(*_train_and_save(t)))
+    else:
+        from humannums import zoo  # workers find the function by module, not in a notebook's `__main__`
+        with mp.get_context('spawn').Pool(jobs, initializer=zoo._worker_init) as pool:
+            for name, secs in pool.imap_unordered(zoo._train_and_save, tasks): say(f'{name}: trained and saved in {secs:.0f}s')
+    return [trained_path(folder, n, seed) for n in names]
+
