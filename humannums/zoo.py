@@ -326,15 +326,30 @@ def _describe(v) -> str:
     if hasattr(v, '__qualname__'): return f'{v.__module__}.{v.__qualname__}'
     return repr(v)
 
-def recipe_key(name:str) -> str:
-    "Fingerprint of what trains `name` (a recipe or a translator): its fields, its model's module source, torch and fastai versions"
-    if name in TRANSLATORS: what, module = f'train_seq2seq{_describe(TRANSLATORS[name])}', sys.modules[translator_model.__module__]
+def _modules(v) -> set:
+    "The humannums modules that the classes (with their bases) and functions in recipe field `v` come from"
+    if isinstance(v, partial): return _modules(v.func) | _modules(v.args) | _modules(v.keywords)
+    if isinstance(v, dict): return _modules(tuple(v.values()))
+    if isinstance(v, (list, tuple)): return set().union(*map(_modules, v))
+    if not hasattr(v, '__qualname__'): return set()
+    return {m for c in (v.__mro__ if isinstance(v, type) else [v]) if (m := c.__module__).startswith('humannums.')}
+
+def _key_modules(recipe) -> list[str]:
+    "The modules whose source `recipe_key` reads: data and learner (the data and `train`), and those of the recipe's classes and functions"
+    if isinstance(recipe, str) and recipe in TRANSLATORS: mods = {translator_model.__module__}
     else:
-        e = get_recipe(name)
-        what = ', '.join(f'{f.name}={_describe(getattr(e, f.name))}' for f in fields(e) if f.name not in ('doc', 'of'))
-        module = sys.modules[e.model.__module__]
-    text = '\n'.join([name, what, inspect.getsource(module), torch.__version__, fastai.__version__])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        e = recipe if isinstance(recipe, Experiment) else get_recipe(recipe)
+        mods = set().union(*(_modules(getattr(e, f.name)) for f in fields(e)))
+    return sorted(mods | {load_nums.__module__, train.__module__})
+
+def recipe_key(recipe) -> str:
+    "Fingerprint of what trains `recipe` (a name, or an `Experiment`): its fields, the source of the modules its training goes through, torch and fastai versions"
+    if isinstance(recipe, str) and recipe in TRANSLATORS: name, what = recipe, f'train_seq2seq{_describe(TRANSLATORS[recipe])}'
+    else:
+        e = recipe if isinstance(recipe, Experiment) else get_recipe(recipe)
+        name, what = e.name, ', '.join(f'{f.name}={_describe(getattr(e, f.name))}' for f in fields(e) if f.name not in ('doc', 'of'))
+    sources = [inspect.getsource(sys.modules[m]) for m in _key_modules(recipe)]
+    return hashlib.sha256('\n'.join([name, what, *sources, torch.__version__, fastai.__version__]).encode()).hexdigest()[:16]
 
 def _train_named(name:str, seed:int, quiet:bool=True):
     "Train recipe or translator `name` with `seed`: a fitted fastai `Learner`"

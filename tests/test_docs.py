@@ -40,15 +40,46 @@ def test_no_hidden_cell_leaks(site):
         for s in secrets:
             assert s not in html, f'{s!r} leaks into {page.name}'
 
+EXTERNAL_HOSTS = {'squidfunk.github.io', 'docs.fast.ai', 'pytorch.org', 'docs.pytorch.org'}  # Material's footer; fastai, PyTorch docs
+
+class _Ids(HTMLParser):
+    def __init__(self): super().__init__(); self.ids = set()
+    def handle_starttag(self, tag, attrs): self.ids |= {v for k, v in attrs if k in ('id', 'name') and v}
+
 def test_links_and_images_resolve(site):
-    for page in _pages(site):
+    "Every href and src of every page (the source pages too): a file and an anchor of the site, or a host of the allow-list"
+    pages = _pages(site) + sorted((site/'source').glob('*.html'))
+    assert len(pages) > 17 + 10, 'the source pages are missing'
+    ids = {}
+    def anchors(f):
+        if f not in ids: p = _Ids(); p.feed(f.read_text()); ids[f] = p.ids
+        return ids[f]
+    checked = 0
+    for page in pages:
         if page.name == '404.html': continue  # served at the site root by design: its links are absolute
         p = _Refs(); p.feed(page.read_text())
         for ref in p.refs:
-            if re.match(r'^(https?:|mailto:|data:|#|javascript:)', ref): continue
-            target = ref.split('#')[0].split('?')[0]
-            if not target: continue
-            assert (page.parent/target).resolve().exists(), f'{page.name}: broken link {ref}'
+            if re.match(r'^(mailto:|data:|javascript:)', ref): continue
+            if m := re.match(r'^https?://([^/]+)', ref):
+                assert m.group(1) in EXTERNAL_HOSTS, f'{page.name}: a link to {ref}, a host outside the allow-list'
+                continue
+            target, _, anchor = ref.split('?')[0].partition('#')
+            f = (page.parent/target).resolve() if target else page
+            assert f.exists(), f'{page.name}: broken link {ref}'
+            if anchor and f.suffix == '.html':
+                assert anchor in anchors(f), f'{page.name}: link {ref}: no id {anchor!r} in {f.name}'
+            checked += 1
+    assert checked > 1000, checked
+
+def test_show_doc_links_stay_inside_and_classes_say_class(site):
+    md = (ROOT/'_docs_md'/'05_more_signal.md').read_text()
+    assert 'humannums.github.io' not in md and 'github.com/humannums' not in md
+    assert '[source](source/more_signal.py.html#L' in md
+    assert re.search(r'### RNN4 \{#rnn4\}\n+```python\nclass RNN4\(', md), 'RNN4 is a class'
+    assert re.search(r'```python\ndef flat_ce\(', md), 'flat_ce is a function'
+    line = int(re.search(r'\[source\]\(source/more_signal\.py\.html#L(\d+)\)\s+### RNN4', md).group(1))
+    src = (site/'source'/'more_signal.py.html').read_text()
+    assert re.search(rf'<tr id="L{line}">.*class RNN4', src), 'the source link opens the line of the definition'
 
 def test_no_fetch_from_internet(site):
     "No script, stylesheet or font is loaded from another host"

@@ -44,3 +44,8 @@ def test_every_notebook_module_exists():
 def test_constraints_pin_cpu_torch():
     pins = (ROOT/'constraints.txt').read_text()
     assert 'torch==2.13.0' in pins.splitlines()
+
+def test_readme_and_docs_share_one_converter():
+    "tools/nb2md.py (the README) is the docs converter of tools/build_docs.py in its README mode, not a second parser"
+    g = runpy.run_path(str(ROOT/'tools'/'nb2md.py'))
+    assert g['notebook_markdown'].__module__ == 'build_docs' and '_opts' not in g and '_DIRECTIVE' not in g
