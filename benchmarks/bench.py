@@ -93,9 +93,9 @@ def loop_vs_fused(reps):
     "RNN4's Python loop against the same recurrence as one fused nn.RNN(nonlinearity='relu') call, forward+backward"
     from humannums.more_signal import RNN4, flat_ce
     x, y = get_experiment('rnn4').dls().one_batch()
-    res = {}
-    for name, m in (('python loop (RNN4)', RNN4(30, 64)),
-                    ('fused nn.RNN relu', StackedLM(30, 64, 1, partial(nn.RNN, nonlinearity='relu')))):
+    res, vocab_sz = {}, len(load_nums()[1])
+    for name, m in (('python loop (RNN4)', RNN4(vocab_sz, 64)),
+                    ('fused nn.RNN relu', StackedLM(vocab_sz, 64, 1, partial(nn.RNN, nonlinearity='relu')))):
         ts = []
         for _ in range(reps):
             m.reset(); t = time.perf_counter()

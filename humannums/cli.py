@@ -4,18 +4,21 @@
 
 # %% ../nbs/14_cli.ipynb #0448642c
 from __future__ import annotations
-import argparse, hashlib, os, sys, time, warnings
+import argparse, difflib, hashlib, os, sys, time, warnings
 from pathlib import Path
-from .data import human_numbers_path, HN_FILES, load_nums, check_target, what_is
-from .learner import results, MAX_SEED
-from .zoo import EXPERIMENTS, get_experiment, reproduce
-from .inference import save_model, load_model, predict_next, generate_words, ModelFileError, DivergedError, MAX_GENERATE
+# Nothing of the library at import time: `--help` and a usage error answer before torch and fastai load
+# (about 4 s); each command imports what it needs.
 
 # %% auto #0
-__all__ = ['MAX_SEEDS', 'MAX_LR', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate', 'cmd_reproduce', 'main']
+__all__ = ['MAX_SEEDS', 'MAX_LR', 'MODELS', 'MAX_SEED', 'MAX_GENERATE', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict',
+           'cmd_generate', 'cmd_reproduce', 'main']
 
 # %% ../nbs/14_cli.ipynb #5847c418
 MAX_SEEDS, MAX_LR = 100, 1e38  # seeds per model; about float32's largest
+# What the parser checks, here so that it needs no import of the library (each is tested equal to its source below)
+MODELS = ('ffnn', 'rnn1', 'rnn2', 'rnn3', 'rnn4', 'rnn_multi', 'lstm', 'gru', 'awd', 'awd_gru', 'transformer',
+          'transformer_pointer')  # zoo.EXPERIMENTS
+MAX_SEED, MAX_GENERATE = 2**32 - 2, 10_000  # learner.MAX_SEED, inference.MAX_GENERATE
 
 def _arg(kind, what:str, ok=lambda v: True):
     "An argparse type: `kind(s)` when `ok` accepts it, else the message 'expected `what`'"
@@ -26,9 +29,11 @@ def _arg(kind, what:str, ok=lambda v: True):
         return v
     return parse
 
-def _model_name(s):
-    try: return get_experiment(s).name
-    except KeyError as e: raise argparse.ArgumentTypeError(e.args[0])
+def _model_name(s:str) -> str:
+    "An argparse type: a model of the series; an unknown name gets the closest one and the list"
+    if s in MODELS: return s
+    close = difflib.get_close_matches(s, MODELS, n=1)
+    raise argparse.ArgumentTypeError(f"unknown model {s!r}{f' (did you mean {close[0]!r}?)' if close else ''}; choose one of: {', '.join(MODELS)}")
 
 def make_parser() -> argparse.ArgumentParser:
     "The `humannums` argument parser, with a subparser per command"
@@ -38,7 +43,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_parser('data', help='make or verify the dataset and print its statistics',
                    description='Write (or verify) train.txt and valid.txt where fastai looks, and print sizes, hashes, tokens and vocab.')
     t = sub.add_parser('train', help='train a model of the series and save it', description='Train a model with its recipe; fastai shows progress and the results table.')
-    t.add_argument('model', type=_model_name, help=f"one of: {', '.join(EXPERIMENTS)}")
+    t.add_argument('model', type=_model_name, help=f"one of: {', '.join(MODELS)}")
     t.add_argument('--epochs', type=positive, help="number of epochs (default: the model's recipe)")
     t.add_argument('--lr', type=_arg(float, f'a positive number up to {MAX_LR:g}', lambda v: 0 < v <= MAX_LR),
                    help="maximum learning rate (default: the model's recipe)")
@@ -65,6 +70,7 @@ def make_parser() -> argparse.ArgumentParser:
 # %% ../nbs/14_cli.ipynb #d26e62d2
 def cmd_data(args):
     "Make or verify the dataset; print its statistics"
+    from humannums.data import human_numbers_path, HN_FILES, load_nums
     path = human_numbers_path()
     print(f'HUMAN_NUMBERS in {path}')
     for name, (nums, size, sha) in HN_FILES.items():
@@ -77,6 +83,10 @@ def cmd_data(args):
 
 def cmd_train(args):
     "Train a model with its recipe and save it; the output path is checked first, and a diverged run is not saved"
+    from humannums.data import load_nums, check_target, what_is
+    from humannums.learner import results
+    from humannums.zoo import get_experiment
+    from humannums.inference import save_model
     exp = get_experiment(args.model)
     out = args.out or Path(f'{args.model}.pth')
     if what_is(out) == 'a folder': raise ValueError(f"--out {out} is a folder; give a file name such as {out/(args.model + '.pth')}")
@@ -96,11 +106,13 @@ def cmd_train(args):
 
 def cmd_predict(args):
     "Print the k most likely next words"
+    from humannums.inference import load_model, predict_next
     tm = load_model(args.file)
     for w, p in predict_next(tm, args.text, args.k): print(f'{w:10s} {p:.4f}')
 
 def cmd_generate(args):
     "Print the prompt, then each word as the model adds it"
+    from humannums.inference import load_model, generate_words
     words = generate_words(load_model(args.file), args.prompt, args.n)  # checks the prompt before printing anything
     print(' '.join(args.prompt.split()), end='', flush=True)
     for w in words: print(' ' + w, end='', flush=True)
@@ -108,6 +120,7 @@ def cmd_generate(args):
 
 def cmd_reproduce(args):
     "Rerun every experiment and write the report"
+    from humannums.zoo import reproduce
     t = time.perf_counter()
     out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs)
     print(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s')
@@ -120,6 +133,7 @@ def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     say = lambda msg: print(f'humannums {args.command}: {msg}', file=sys.stderr)
+    from humannums.inference import ModelFileError, DivergedError  # after parsing: the library loads only for a command to run
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *a, **k: say(f'warning: {message}')
         try: _COMMANDS[args.command](args)

@@ -330,17 +330,18 @@ def _modules(v) -> set:
     "The humannums modules that the classes (with their bases) and functions in recipe field `v` come from"
     if isinstance(v, partial): return _modules(v.func) | _modules(v.args) | _modules(v.keywords)
     if isinstance(v, dict): return _modules(tuple(v.values()))
-    if isinstance(v, (list, tuple)): return set().union(*map(_modules, v))
+    if isinstance(v, (list, tuple, set)): return set().union(*map(_modules, v))
     if not hasattr(v, '__qualname__'): return set()
     return {m for c in (v.__mro__ if isinstance(v, type) else [v]) if (m := c.__module__).startswith('humannums.')}
 
 def _key_modules(recipe) -> list[str]:
-    "The modules whose source `recipe_key` reads: data and learner (the data and `train`), and those of the recipe's classes and functions"
-    if isinstance(recipe, str) and recipe in TRANSLATORS: mods = {translator_model.__module__}
+    "The modules whose source `recipe_key` reads: data and learner (the data and `train`), those of the recipe's functions, and of every class in its model"
+    if isinstance(recipe, str) and recipe in TRANSLATORS: fns, model = [], translator_model(TRANSLATORS[recipe]['direction'])
     else:
         e = recipe if isinstance(recipe, Experiment) else get_recipe(recipe)
-        mods = set().union(*(_modules(getattr(e, f.name)) for f in fields(e)))
-    return sorted(mods | {load_nums.__module__, train.__module__})
+        fns, model = [getattr(e, f.name) for f in fields(e)], e.make_model(len(load_nums()[1]))
+    classes = {type(m) for m in model.modules()}  # what the model is built from, whatever function builds it
+    return sorted(_modules(fns) | _modules(classes) | {load_nums.__module__, train.__module__})
 
 def recipe_key(recipe) -> str:
     "Fingerprint of what trains `recipe` (a name, or an `Experiment`): its fields, the source of the modules its training goes through, torch and fastai versions"

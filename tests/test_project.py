@@ -49,3 +49,35 @@ def test_readme_and_docs_share_one_converter():
     "tools/nb2md.py (the README) is the docs converter of tools/build_docs.py in its README mode, not a second parser"
     g = runpy.run_path(str(ROOT/'tools'/'nb2md.py'))
     assert g['notebook_markdown'].__module__ == 'build_docs' and '_opts' not in g and '_DIRECTIVE' not in g
+
+def test_package_metadata(tmp_path):
+    "The wheel pip builds from this tree: Apache-2.0 with its LICENSE file, the description, the `humannums` console script"
+    import shutil, subprocess, sys, zipfile
+    src = tmp_path/'src'; src.mkdir()
+    for f in ('setup.py', 'settings.ini', 'MANIFEST.in', 'LICENSE', 'README.md'): shutil.copy(ROOT/f, src/f)
+    shutil.copytree(ROOT/'humannums', src/'humannums', ignore=shutil.ignore_patterns('__pycache__'))
+    res = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '--no-index',
+                          '-w', str(tmp_path/'dist'), str(src)], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    whl, = (tmp_path/'dist').glob('humannums-*.whl')
+    with zipfile.ZipFile(whl) as z:
+        names = z.namelist()
+        read = lambda end: z.read(next(n for n in names if n.endswith(end))).decode()
+        meta, eps = read('.dist-info/METADATA'), read('.dist-info/entry_points.txt')
+        licence = [z.read(n).decode() for n in names if n.rsplit('/', 1)[-1] == 'LICENSE']
+    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
+    assert 'License: Apache Software License 2.0' in meta and 'Classifier: License :: OSI Approved :: Apache Software License' in meta
+    assert f"Summary: {cfg['DEFAULT']['description']}" in meta
+    assert len(licence) == 1 and 'Apache License' in licence[0] and 'Version 2.0' in licence[0], names
+    assert 'humannums = humannums.cli:main' in eps
+    assert any(n == 'humannums/cli.py' for n in names) and not any('nbs/' in n or n.startswith('tests/') for n in names)
+
+def test_fastai_event_dispatch_is_the_one_leanlearner_replaces():
+    """`LeanLearner` (01_learner) re-implements fastai's `Learner.__call__` and `Learner._call_one` and relies on
+    `Callback.__call__`. If a fastai release changes any of them, this fails: read the new code, and drop `LeanLearner` (make `make_learner` return a plain
+    `Learner`) if fastai's dispatch now does per-event work that `LeanLearner` would skip; else update the hashes."""
+    import hashlib, inspect
+    from fastai.learner import Learner
+    from fastai.callback.core import Callback
+    got = {f.__qualname__: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16] for f in (Learner.__call__, Learner._call_one, Callback.__call__)}
+    assert got == {'Learner.__call__': 'a4e165c6fb366bb9', 'Learner._call_one': 'e30949028df13e88', 'Callback.__call__': '0920595b5310a3a4'}, got

@@ -158,8 +158,12 @@ def math_to_mathml(text:str, where:str='') -> str:
 
 def _outputs(outs, stem, counter, img_dir, site=True):
     "Markdown for a code cell's outputs; `site=False` (the README): text only, as GitHub shows it"
-    res = []
-    for o in outs:
+    res, merged = [], []
+    for o in outs:  # a stream written in pieces (a word at a time) is one block, as Jupyter shows it
+        if o['output_type'] == 'stream' and merged and merged[-1]['output_type'] == 'stream' and merged[-1].get('name') == o.get('name'):
+            merged[-1] = {**merged[-1], 'text': ''.join(merged[-1]['text']) + ''.join(o['text'])}
+        else: merged.append(o)
+    for o in merged:
         t = o['output_type']
         if t == 'stream':
             if o.get('name') == 'stderr': continue
