@@ -6,8 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from fastai.torch_core import Module, to_detach
-from fastai.callback.rnn import rnn_cbs, RNNCallback, RNNRegularizer
+from fastai.torch_core import to_detach
 from .multilayer import StackedLM
 
 # %% auto #0
@@ -36,6 +35,7 @@ def AWDLSTM(vocab_sz:int, n_hidden:int, n_layers:int=2, p:float=0.4) -> Regulari
 AWD_FIT = dict(moms=(0.8, 0.7, 0.8), wd=0.1)  # the book's fit settings: TextLearner's momentum schedule, weight decay 0.1
 def awd_cbs(alpha:float=2., beta:float=1.):
     "fastai's callbacks for a regularized RNN: ModelResetter, RNNCallback, RNNRegularizer(alpha, beta)"
+    from fastai.callback.rnn import rnn_cbs  # here, not at the top: loading a model to run it needs no training callbacks
     return rnn_cbs(alpha, beta)
 
 # %% ../nbs/09_awd.ipynb #29f0091a

@@ -15,11 +15,11 @@ from fastai.data.external import fastai_cfg
 from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['ONES', 'TEENS', 'TENS', 'HN_FILES', 'FASTAI_DIRS', 'show_int', 'words', 'hn_text', 'what_is', 'check_target',
-           'atomic_write', 'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines', 'make_text',
-           'tokenize', 'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples', 'split_samples',
-           'baseline', 'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls', 'stateful_dls',
-           'seq_dls', 'check_int']
+__all__ = ['ONES', 'TEENS', 'TENS', 'HN_FILES', 'FASTAI_DIRS', 'is_int', 'show_int', 'words', 'hn_text', 'what_is',
+           'check_target', 'atomic_write', 'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines',
+           'make_text', 'tokenize', 'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples',
+           'split_samples', 'baseline', 'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls',
+           'stateful_dls', 'seq_dls', 'InputError', 'InputTypeError', 'check_int']
 
 # %% ../nbs/00_data.ipynb #df9c343d
 # the words `words` spells numbers with: units, ten to nineteen, tens (public: `10_attention` reads them too)
@@ -27,14 +27,17 @@ ONES = 'one two three four five six seven eight nine'.split()
 TEENS = 'ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split()
 TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split()
 
+def is_int(v) -> bool:
+    "Whether `v` is an int and not a bool (`True` is an int to Python, never a count or a number here)"
+    return isinstance(v, int) and not isinstance(v, bool)
+
 def show_int(n:int) -> str:
     "`n` for an error message: the number itself, or its size when it is too long to print"
     return str(n) if n.bit_length() <= 64 else f"an int of {n.bit_length():,} bits"
 
 def words(n:int) -> str:
     "The HUMAN_NUMBERS spelling of `n`, for an integer 1 <= n <= 9999"
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"words() takes an int from 1 to 9999, got {type(n).__name__} {n!r}")
+    if not is_int(n): raise TypeError(f"words() takes an int from 1 to 9999, got {type(n).__name__} {n!r}")
     if not 1 <= n <= 9999: raise ValueError(f"words() takes an int from 1 to 9999, got {show_int(n)}")
     th, rest = divmod(n, 1000)
     h, rest = divmod(rest, 100)
@@ -263,11 +266,17 @@ def seq_dls(sl:int=16, bs:int=64, device=None) -> DataLoaders:
     return samples_dls(get_batches(trn, bs), get_batches(val, bs), bs=bs, drop_last=True, device=device)
 
 # %% ../nbs/00_data.ipynb #959450bf
+class InputError(ValueError):
+    "Bad input from whoever calls the library (a reader, the command line): the message names the problem and what is allowed"
+
+class InputTypeError(InputError, TypeError):
+    "An `InputError` for a value of the wrong type"
+
 def check_int(v, name:str, lo:int=None, hi:int=None) -> int:
-    "`v` if it is an int (not a bool) from `lo` to `hi` (either may be None); else an error saying what `name` may be"
-    ok = not isinstance(v, bool) and isinstance(v, int)
+    "`v` if it is an int (not a bool) from `lo` to `hi` (either may be None); else an `InputError` saying what `name` may be"
+    ok = is_int(v)
     if ok and (lo is None or v >= lo) and (hi is None or v <= hi): return v
     allowed = (f"an int from {lo} to {hi}" if lo is not None and hi is not None else f"an int of at least {lo}"
                if lo is not None else f"an int of at most {hi}" if hi is not None else "an int")
     got = show_int(v) if ok else f"{type(v).__name__} {v!r:.40}"
-    raise (ValueError if ok else TypeError)(f"{name} must be {allowed}, got {got}")
+    raise (InputError if ok else InputTypeError)(f"{name} must be {allowed}, got {got}")

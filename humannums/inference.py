@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
-from .data import load_nums, atomic_write_bytes, check_int, three_word_dls
-from .zoo import get_experiment, EXPERIMENTS
+from .data import load_nums, atomic_write_bytes, check_int, three_word_dls, InputError, InputTypeError
+from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, new_model
+# nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
+# file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MAX_GENERATE', 'TrainedModel', 'ModelFileError', 'DivergedError',
-           'not_finite', 'save_model', 'load_model', 'encode', 'next_probs', 'predict_next', 'generate_words',
-           'generate', 'explore', 'explore_html', 'explorer']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MODEL_NAMES', 'MAX_GENERATE', 'TrainedModel', 'model_vocab',
+           'ModelFileError', 'DivergedError', 'not_finite', 'save_model', 'load_model', 'encode', 'next_probs',
+           'predict_next', 'generate_words', 'generate', 'translate', 'explore', 'explore_html', 'explorer']
 
 # %% ../nbs/13_inference.ipynb #aa428652
 FORMAT, FORMAT_VERSION = 'humannums-model', 1
@@ -23,11 +25,25 @@ MAX_MODEL_BYTES = 64 * 2**20  # what a model file may unpack to; the series' lar
 
 @dataclass
 class TrainedModel:
-    "A model with its vocabulary, registry name and training metrics"
+    "A model with its vocabulary (a translator: its source and target vocabularies), registry name and training metrics"
     model: torch.nn.Module
     vocab: list
     name: str
     metrics: dict
+
+    @property
+    def direction(self) -> str|None:
+        "A translator's direction ('w2d' or 'd2w'); None for a language model"
+        return TRANSLATORS[self.name]['direction'] if self.name in TRANSLATORS else None
+
+MODEL_NAMES = (*EXPERIMENTS, *TRANSLATORS)  # what a model file may hold: a language model of the series, or a translator
+
+def model_vocab(name:str) -> list:
+    "The vocabulary a model file of `name` holds: HUMAN_NUMBERS' tokens, or a translator's [source, target] vocabularies"
+    if name in TRANSLATORS:
+        from humannums.seq2seq import direction_vocabs
+        return [list(v) for v in direction_vocabs(TRANSLATORS[name]['direction'])]
+    return list(load_nums()[1])
 
 class ModelFileError(ValueError):
     "A file that is not a loadable humannums model file"
@@ -41,13 +57,13 @@ def not_finite(state_dict:dict, metrics:dict=None) -> list[str]:
     return bad + [k for k, v in (metrics or {}).items() if isinstance(v, float) and not math.isfinite(v)]
 
 def save_model(path, model, name:str, vocab:list=None, metrics:dict=None) -> Path:
-    "Save `model` (built by registry experiment `name`) with `vocab` and `metrics`, atomically, to `path`"
-    get_experiment(name)
+    "Save `model` (built by registry experiment or translator `name`) with `vocab` and `metrics`, atomically, to `path`"
+    if name not in MODEL_NAMES: raise InputError(f"unknown model {name!r:.60}; choose one of: {', '.join(MODEL_NAMES)}")
     state, metrics = {k: v.detach().cpu() for k, v in model.state_dict().items()}, dict(metrics or {})
     if bad := not_finite(state, metrics):
         raise DivergedError(f"not saved: {', '.join(bad[:4])}{' and more' if len(bad) > 4 else ''} not finite (NaN or "
                             f"infinity), so the training diverged; {path} was left as it was (try a smaller learning rate)")
-    data = dict(format=FORMAT, version=FORMAT_VERSION, name=name, vocab=list(vocab or load_nums()[1]),
+    data = dict(format=FORMAT, version=FORMAT_VERSION, name=name, vocab=list(vocab or model_vocab(name)),
                 metrics=metrics, state_dict=state)
     buf = io.BytesIO(); torch.save(data, buf)  # in memory first: a full disk then fails as an OSError that says so
     return atomic_write_bytes(path, buf.getvalue())
@@ -79,17 +95,18 @@ def load_model(path, device=None) -> TrainedModel:
     if data.get('version') != FORMAT_VERSION:
         raise ModelFileError(f"{path}: model file version {data.get('version')!r}, this humannums reads {FORMAT_VERSION}")
     name, vocab, metrics, state = (data.get(k) for k in ('name', 'vocab', 'metrics', 'state_dict'))
-    if not isinstance(name, str) or name not in EXPERIMENTS:
-        raise ModelFileError(f"{path}: unknown model {name!r:.60}; known: {', '.join(EXPERIMENTS)}")
-    if vocab != load_nums()[1]:
+    if not isinstance(name, str) or name not in MODEL_NAMES:
+        raise ModelFileError(f"{path}: unknown model {name!r:.60}; known: {', '.join(MODEL_NAMES)}")
+    if vocab != (want := model_vocab(name)):
         n = f"{len(vocab)} tokens" if isinstance(vocab, list) else f"a {type(vocab).__name__}, not a list"
-        raise ModelFileError(f"{path}: its vocabulary ({n}) differs from HUMAN_NUMBERS' ({len(load_nums()[1])} tokens)")
+        theirs = f"translator {name!r}'s" if name in TRANSLATORS else "HUMAN_NUMBERS'"
+        raise ModelFileError(f"{path}: its vocabulary ({n}) differs from {theirs} ({len(want)} {'lists' if name in TRANSLATORS else 'tokens'})")
     if not isinstance(metrics, dict) or not isinstance(state, dict):
         raise ModelFileError(f"{path}: its metrics or weights are not stored as dicts: not saved by humannums")
     if bad := not_finite(state):
         raise ModelFileError(f"{path}: weights {', '.join(bad[:4])} are not finite (NaN or infinity): "
                              "the training that made this file diverged")
-    model = get_experiment(name).make_model(len(vocab))
+    model = new_model(name)
     try: model.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError) as e:
         raise ModelFileError(f"{path}: weights don't fit model {name!r} (wrong shapes or names): "
@@ -103,15 +120,20 @@ MAX_GENERATE = 10_000  # the most words `generate` adds in one call
 
 def encode(text:str, vocab:list) -> torch.Tensor:
     "Token ids of the words of `text`; an unknown word raises an error naming it, its closest match and the vocabulary"
-    if not isinstance(text, str): raise TypeError(f"text must be a string of words, got {type(text).__name__}")
+    if not isinstance(text, str): raise InputTypeError(f"text must be a string of words, got {type(text).__name__}")
     words = text.split()
-    if not words: raise ValueError("empty prompt: give at least one word, e.g. 'seven thousand'")
+    if not words: raise InputError("empty prompt: give at least one word, e.g. 'seven thousand'")
     w2i = {w: i for i, w in enumerate(vocab)}
     for w in words:
         if w not in w2i:
             close = difflib.get_close_matches(w.lower(), vocab, n=1, cutoff=0)
-            raise ValueError(f"unknown word {w[:40]!r} (closest: {close[0]!r}); the vocabulary is: {' '.join(vocab)}")
+            raise InputError(f"unknown word {w[:40]!r} (closest: {close[0]!r}); the vocabulary is: {' '.join(vocab)}")
     return torch.tensor([w2i[w] for w in words])
+
+def _language_model(tm:TrainedModel) -> TrainedModel:
+    "`tm`, checked to be a language model (a translator reads a whole number and writes another: `translate`)"
+    if tm.direction: raise InputError(f"model {tm.name!r} is a translator ({tm.direction}), not a language model: use translate (`humannums translate`)")
+    return tm
 
 def _window(tm:TrainedModel) -> int|None:
     "How many words the model reads: 3 for those trained on three-word samples without a state to carry, else all (None)"
@@ -132,7 +154,7 @@ def _last_scores(model, ids:torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def next_probs(tm:TrainedModel, text:str) -> torch.Tensor:
     "Probabilities of every vocabulary word coming next after `text`"
-    ids, model = encode(text, tm.vocab), tm.model.eval()
+    ids, model = encode(text, _language_model(tm).vocab), tm.model.eval()
     reset = getattr(model, 'reset', None)
     if reset: reset()
     try: return _last_scores(model, _context(tm, ids)).softmax(-1).cpu()
@@ -141,7 +163,7 @@ def next_probs(tm:TrainedModel, text:str) -> torch.Tensor:
 
 def predict_next(tm:TrainedModel, text:str, k:int=5) -> list[tuple[str, float]]:
     "The `k` most likely next words after `text`, with their probabilities"
-    check_int(k, 'k', 1, len(tm.vocab))
+    check_int(k, 'k', 1, len(_language_model(tm).vocab))
     top = next_probs(tm, text).topk(k)
     return [(tm.vocab[i], float(v)) for v, i in zip(top.values, top.indices)]
 
@@ -171,19 +193,28 @@ def _greedy(tm:TrainedModel, ids:torch.Tensor, n:int) -> Iterator[str]:
 def generate_words(tm:TrainedModel, prompt:str, n:int=10) -> Iterator[str]:
     "The `n` words that continue `prompt` (each the most likely next word), yielded one by one at a constant cost each"
     check_int(n, 'n', 0, MAX_GENERATE)
-    return _greedy(tm, encode(prompt, tm.vocab), n)
+    return _greedy(tm, encode(prompt, _language_model(tm).vocab), n)
 
 def generate(tm:TrainedModel, prompt:str, n:int=10) -> str:
     "`prompt` continued by `n` words, each the most likely next word (greedy)"
     new = list(generate_words(tm, prompt, n))
     return ' '.join(prompt.split() + new)
 
+# %% ../nbs/13_inference.ipynb #c13-tr-fn
+def translate(tm:TrainedModel, text:str) -> str:
+    "What translator `tm` writes for `text`: the words of a number as digits (w2d), or digits as words (d2w)"
+    if not tm.direction:
+        raise InputError(f"model {tm.name!r} is a language model, not a translator (one of {', '.join(TRANSLATORS)}): "
+                         "use predict_next or generate (`humannums predict`, `humannums generate`)")
+    from humannums.seq2seq import translate as seq2seq_translate
+    return seq2seq_translate(tm.model, text, tm.direction)
+
 # %% ../nbs/13_inference.ipynb #24780c3a
 def explore(models:dict, name:str, prompt:str, k:int=5, n:int=12) -> dict:
     "For model `name` of `models` and `prompt`: {'probs': top-`k` (word, p), 'text': `n` more words}, or {'error': message}"
     if name not in models: return dict(error=f"unknown model {name!r}; choose one of: {', '.join(models)}")
     try: return dict(probs=predict_next(models[name], prompt, k), text=generate(models[name], prompt, n))
-    except (ValueError, TypeError) as e: return dict(error=str(e))
+    except InputError as e: return dict(error=str(e))  # what the reader typed; anything else is a bug, and shows
 
 def explore_html(res:dict) -> str:
     "`explore`'s result as HTML: a bar per word with its probability, then the continuation (or the error)"

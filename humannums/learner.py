@@ -5,6 +5,8 @@
 # %% ../nbs/01_learner.ipynb #e85a972d
 from __future__ import annotations
 import random, time
+from dataclasses import dataclass
+from pathlib import Path
 import pandas as pd
 import torch.nn.functional as F
 from fastai.learner import Learner
@@ -13,11 +15,11 @@ from fastai.metrics import accuracy
 from fastai.callback.rnn import ModelResetter
 import fastai.callback.schedule, fastai.callback.progress  # patch in fit_one_cycle, no_bar
 from fastai.torch_core import set_seed
-from .data import check_int
+from .data import check_int, InputError
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'results', 'final_acc', 'summarize', 'compare',
-           'LeanLearner']
+__all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'RunInfo', 'results', 'epoch_metric', 'final_acc',
+           'summarize', 'compare', 'LeanLearner']
 
 # %% ../nbs/01_learner.ipynb #f49ce9f6
 MAX_SEED = 2**32 - 2  # fastai seeds NumPy with seed % (2**32 - 1): a larger seed would repeat a smaller one's stream
@@ -29,10 +31,11 @@ def seed_all(seed:int):
 
 # %% ../nbs/01_learner.ipynb #7bef19a7
 def make_learner(model, dls, loss_func=F.cross_entropy, stateful:bool=False, cbs=None, metrics=accuracy, **kwargs) -> Learner:
-    "A fastai `Learner` with `metrics` (accuracy), adding `ModelResetter` for models that keep state across batches"
+    "A fastai `Learner` with `metrics` (accuracy); `stateful`: the model keeps state across batches, so `cbs` get a `ModelResetter` (if they have none)"
     if stateful and not callable(getattr(model, 'reset', None)):
         raise TypeError(f"stateful=True needs a model with a reset() method; {type(model).__name__} has none")
-    cbs = list(cbs or []) + ([ModelResetter()] if stateful else [])
+    cbs = list(cbs or [])
+    if stateful and not any(isinstance(cb, ModelResetter) for cb in cbs): cbs.append(ModelResetter())
     return LeanLearner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs, **kwargs)
 
 # %% ../nbs/01_learner.ipynb #882cd6da
@@ -48,17 +51,32 @@ def train(make_model, dls, epochs:int, lr:float, seed:int=42, loss_func=F.cross_
     if quiet:
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, **kwargs)
     else: learn.fit_one_cycle(epochs, lr, **kwargs)
-    learn.train_seconds, learn.seed = time.perf_counter() - start, seed
+    learn.run_info = RunInfo(seed, time.perf_counter() - start)
     return learn
+
+@dataclass(frozen=True)
+class RunInfo:
+    "How a fitted `Learner` came about, kept as `learn.run_info`: its seed, its training time, and the file it was loaded from (if any)"
+    seed: int
+    seconds: float
+    loaded_from: Path = None
 
 def results(learn:Learner) -> pd.DataFrame:
     "fastai's results table of a fitted `learn`: one row per epoch"
     names = [n for n in learn.recorder.metric_names[1:] if n != 'time']
     return pd.DataFrame(learn.recorder.values, columns=names).rename_axis('epoch')
 
+def epoch_metric(learn:Learner, name:str=None) -> list[float]:
+    "Validation metric `name` (default: the first of `learn`'s metrics) after each epoch of a fitted `learn`"
+    names = [n for n in learn.recorder.metric_names[1:] if n != 'time']  # the columns of `recorder.values`
+    name = name or names[2]
+    if name not in names[2:]: raise InputError(f"no metric {name!r} in this Learner; it has: {', '.join(names[2:])}")
+    # counted from the end of a row: fastai's `validate` and `get_preds` leave one shorter row, (valid_loss, *metrics)
+    return [float(row[names.index(name) - len(names)]) for row in learn.recorder.values]
+
 def final_acc(learn:Learner) -> float:
     "Validation accuracy after the last epoch"
-    return float(learn.recorder.values[-1][-1])
+    return epoch_metric(learn, 'accuracy')[-1]
 
 # %% ../nbs/01_learner.ipynb #c6f729ed
 def summarize(df:pd.DataFrame, by:str='model', col:str='final_acc') -> pd.DataFrame:

@@ -4,7 +4,6 @@
 
 # %% ../nbs/03_rnn.ipynb #bf329a04
 from __future__ import annotations
-import torch
 from torch import nn
 import torch.nn.functional as F
 from fastai.torch_core import Module

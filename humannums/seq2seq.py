@@ -4,25 +4,25 @@
 
 # %% ../nbs/11_seq2seq.ipynb #589bbee4
 from __future__ import annotations
-import io
 import torch
 import torch.nn.functional as F
-from pathlib import Path
 from torch import nn
 from torch.utils.data import TensorDataset
 from fastai.torch_core import Module, default_device
 from fastai.data.core import DataLoaders
 from fastai.learner import Metric
-from .data import words, TensorDL, atomic_write_bytes
+from .data import words, TensorDL, InputError, InputTypeError, is_int
 from .learner import train
 
 # %% auto #0
-__all__ = ['PAD', 'BOS', 'EOS', 'DIGIT_VOCAB', 'WORD_VOCAB', 'DIRECTIONS', 'SPLITS', 'number_tokens', 'translation_pairs',
-           'split_numbers', 'translation_dls', 'Seq2Seq', 's2s_loss', 'ExactMatch', 'translator_model', 'train_seq2seq',
-           'evaluate', 'translate_batch', 'NumberTranslator']
+__all__ = ['PAD', 'BOS', 'EOS', 'PAD_ID', 'BOS_ID', 'EOS_ID', 'DIGIT_VOCAB', 'WORD_VOCAB', 'DIRECTIONS', 'SPLITS',
+           'number_tokens', 'direction_vocabs', 'translation_pairs', 'split_numbers', 'translation_dls', 'Seq2Seq',
+           's2s_loss', 'ExactMatch', 'translator_model', 'train_seq2seq', 'evaluate', 'translate_batch', 'translate',
+           'NumberTranslator']
 
 # %% ../nbs/11_seq2seq.ipynb #e55d2ebc
 PAD, BOS, EOS = 'xxpad', 'xxbos', 'xxeos'
+PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # their ids: both vocabularies start with them, in this order
 DIGIT_VOCAB = [PAD, BOS, EOS] + list('0123456789')
 WORD_VOCAB = [PAD, BOS, EOS] + sorted({w for n in range(1, 10000) for w in words(n).split()})
 _KINDS = {'words': (WORD_VOCAB, 6), 'digits': (DIGIT_VOCAB, 4)}  # vocabulary, longest sequence
@@ -38,7 +38,11 @@ def _check_direction(direction:str):
     if direction not in DIRECTIONS: raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
     return DIRECTIONS[direction]
 
-def _ids(toks:list[str], vocab:list[str], length:int) -> list[int]: return [vocab.index(t) for t in toks] + [0] * (length - len(toks))
+def direction_vocabs(direction:str) -> tuple[list[str], list[str]]:
+    "(source vocabulary, target vocabulary) of `direction`"
+    return tuple(_KINDS[k][0] for k in _check_direction(direction))
+
+def _ids(toks:list[str], vocab:list[str], length:int) -> list[int]: return [vocab.index(t) for t in toks] + [PAD_ID] * (length - len(toks))
 
 def translation_pairs(ns, direction:str='w2d') -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "(source, decoder input, target) index tensors for the numbers `ns`, padded with `PAD`"
@@ -72,9 +76,9 @@ class Seq2Seq(Module):
     "GRU encoder-decoder; with `attention`, each output step attends to the encoded input positions"
     def __init__(self, src_vocab_sz:int, tgt_vocab_sz:int, n_hidden:int=64, attention:bool=True, p:float=0.2,
                  place:bool=False, max_len:int=8):
-        self.src_emb = nn.Embedding(src_vocab_sz, n_hidden, padding_idx=0)
+        self.src_emb = nn.Embedding(src_vocab_sz, n_hidden, padding_idx=PAD_ID)
         self.place = nn.Embedding(max_len, n_hidden) if place else None  # how many tokens follow: a digit's place value
-        self.tgt_emb = nn.Embedding(tgt_vocab_sz, n_hidden, padding_idx=0)
+        self.tgt_emb = nn.Embedding(tgt_vocab_sz, n_hidden, padding_idx=PAD_ID)
         self.encoder = nn.GRU(n_hidden, n_hidden, batch_first=True, bidirectional=True)
         self.merge = nn.Linear(2 * n_hidden, n_hidden)
         self.decoder = nn.GRU(n_hidden, n_hidden, batch_first=True)
@@ -85,11 +89,11 @@ class Seq2Seq(Module):
         "Encoded positions (with their embeddings added), the decoder's first state, the padding mask"
         emb = self.src_emb(src)
         if self.place is not None:
-            real = (src != 0).long()
+            real = (src != PAD_ID).long()
             emb = emb + self.place((real.flip(1).cumsum(1).flip(1) - 1).clamp(min=0)) * real[..., None]
         emb = self.drop(emb)
         out, h = self.encoder(emb)
-        return self.drop(self.merge(out)) + emb, torch.tanh(self.merge(torch.cat([h[0], h[1]], -1)))[None], src == 0
+        return self.drop(self.merge(out)) + emb, torch.tanh(self.merge(torch.cat([h[0], h[1]], -1)))[None], src == PAD_ID
 
     def decode(self, dec_in, enc, h, pad):
         "Scores for the token after each of `dec_in`, the new decoder state, and the attention weights"
@@ -106,7 +110,7 @@ class Seq2Seq(Module):
     def greedy(self, src, n:int):
         "Decode `n` tokens greedily, each step fed the previous prediction; keeps the attention in `weights`"
         enc, h, pad = self.encode(src)
-        tok = torch.full((src.shape[0], 1), DIGIT_VOCAB.index(BOS), dtype=torch.long, device=src.device)
+        tok = torch.full((src.shape[0], 1), BOS_ID, dtype=torch.long, device=src.device)
         toks, ws = [], []
         for _ in range(n):
             scores, h, w = self.decode(tok, enc, h, pad)
@@ -118,11 +122,11 @@ class Seq2Seq(Module):
 # %% ../nbs/11_seq2seq.ipynb #a63f5064
 def s2s_loss(scores, targ):
     "Cross-entropy over every target position that isn't padding"
-    return F.cross_entropy(scores.flatten(0, 1), targ.flatten(), ignore_index=0)
+    return F.cross_entropy(scores.flatten(0, 1), targ.flatten(), ignore_index=PAD_ID)
 
 def _match(pred, targ):
     "Where each prediction agrees with its target, ignoring everything after the target's end"
-    return (pred == targ) | (targ == 0)
+    return (pred == targ) | (targ == PAD_ID)
 
 class ExactMatch(Metric):
     "Share of sequences decoded greedily (no teacher forcing) exactly right, up to and including `xxeos`"
@@ -155,7 +159,7 @@ def evaluate(model:Seq2Seq, dl) -> dict:
     for src, _, targ in dl:
         match = _match(model.greedy(src, targ.shape[1]), targ)
         ok, n = ok + match.all(1).sum().item(), n + len(targ)
-        real = targ > DIGIT_VOCAB.index(EOS)  # the digits or words themselves
+        real = targ > EOS_ID  # the digits or words themselves
         tok_ok, tok_n = tok_ok + (match & real).sum().item(), tok_n + real.sum().item()
     return dict(exact_match=ok / n, token_accuracy=tok_ok / tok_n)
 
@@ -163,7 +167,7 @@ def evaluate(model:Seq2Seq, dl) -> dict:
 def translate_batch(model:Seq2Seq, src:torch.Tensor, direction:str='w2d') -> list[str]:
     "Greedy translations of a batch of source index rows, as text"
     tv, tn = _KINDS[_check_direction(direction)[1]]
-    out = []
+    out = []  # a greedy decoder may stop (EOS) before the longest number's length, or never
     for row in model.eval().greedy(src, tn + 1).tolist():
         toks = [tv[i] for i in row]
         toks = toks[:toks.index(EOS)] if EOS in toks else toks
@@ -171,48 +175,38 @@ def translate_batch(model:Seq2Seq, src:torch.Tensor, direction:str='w2d') -> lis
     return out
 
 # %% ../nbs/11_seq2seq.ipynb #ecf91f88
+def _source_tokens(text:str, direction:str) -> list[str]:
+    "The source tokens of `text` for `direction`: the words of a number (w2d) or its digits (d2w), checked"
+    if not isinstance(text, str): raise InputTypeError(f"the text to translate must be a string, got {type(text).__name__}")
+    if direction == 'd2w':
+        s = text.strip()
+        if not (s.isascii() and s.isdigit() and s[0] != '0' and 1 <= int(s) <= 9999):
+            raise InputError(f"expected the digits of a number from 1 to 9999 (no sign, no leading zero), got {text[:40]!r}")
+        return list(s)
+    toks = text.lower().split()
+    if not toks: raise InputError("no words to translate; give the words of a number from 1 to 9999, e.g. 'nine thousand five'")
+    if bad := [t for t in toks if t not in WORD_VOCAB[3:]]:
+        raise InputError(f"unknown word(s) {[b[:20] for b in bad[:5]]}; allowed: {' '.join(WORD_VOCAB[3:])}")
+    if len(toks) > 6: raise InputError(f"got {len(toks)} words; the numbers 1 to 9999 take at most 6")
+    return toks
+
+def translate(model:Seq2Seq, text:str, direction:str='w2d') -> str:
+    "What `model` writes for `text`: the words of a number (w2d) as digits, or digits (d2w) as words; the input is checked first"
+    toks = _source_tokens(text, direction)
+    sv, sn = _KINDS[_check_direction(direction)[0]]
+    src = torch.tensor([_ids(toks, sv, sn)], device=next(model.parameters()).device)
+    return translate_batch(model, src, direction)[0]
+
 class NumberTranslator:
     "Trained words->digits and digits->words models behind `to_digits(text)` and `to_words(n)`"
     def __init__(self, w2d:Seq2Seq, d2w:Seq2Seq): self.w2d, self.d2w = w2d.eval(), d2w.eval()
 
     def to_digits(self, text:str) -> str:
         "The digits the model reads in `text`, the words of a number from 1 to 9999"
-        if not isinstance(text, str): raise TypeError(f"to_digits() takes a string of number words, got {type(text).__name__}")
-        toks = text.lower().split()
-        if not toks: raise ValueError("to_digits() got no words; give the words of a number from 1 to 9999")
-        bad = [t for t in toks if t not in WORD_VOCAB[3:]]
-        if bad: raise ValueError(f"unknown word(s) {bad}; allowed: {' '.join(WORD_VOCAB[3:])}")
-        if len(toks) > 6: raise ValueError(f"got {len(toks)} words; the numbers 1 to 9999 take at most 6")
-        return self._run(self.w2d, toks, 'w2d')
+        return translate(self.w2d, text, 'w2d')
 
     def to_words(self, n:int) -> str:
         "The words the model writes for the integer `n`, from 1 to 9999"
-        if isinstance(n, bool) or not isinstance(n, int): raise TypeError(f"to_words() takes an int from 1 to 9999, got {type(n).__name__} {n!r}")
-        if not 1 <= n <= 9999: raise ValueError(f"to_words() takes an int from 1 to 9999, got {n}")
-        return self._run(self.d2w, list(str(n)), 'd2w')
-
-    def _run(self, model, toks, direction):
-        sv, sn = _KINDS[DIRECTIONS[direction][0]]
-        src = torch.tensor([_ids(toks, sv, sn)], device=next(model.parameters()).device)
-        return translate_batch(model, src, direction)[0]
-
-    def save(self, path) -> Path:
-        "Write both models to `path` (atomically)"
-        buf = io.BytesIO()
-        torch.save({'format': 'humannums-translator-1', 'n_hidden': self.w2d.h_o.in_features,
-                    'w2d': self.w2d.state_dict(), 'd2w': self.d2w.state_dict()}, buf)
-        atomic_write_bytes(Path(path), buf.getvalue())
-        return Path(path)
-
-    @classmethod
-    def load(cls, path, device=None) -> NumberTranslator:
-        "A translator from a file written by `save`"
-        try: d = torch.load(path, map_location=device or 'cpu', weights_only=True)
-        except FileNotFoundError: raise
-        except Exception as e: raise ValueError(f"{path} is not a readable translator file ({type(e).__name__}: {e})") from None
-        if not isinstance(d, dict) or d.get('format') != 'humannums-translator-1':
-            raise ValueError(f"{path} is not a humannums translator file (no 'humannums-translator-1' format tag)")
-        w2d = Seq2Seq(len(WORD_VOCAB), len(DIGIT_VOCAB), d['n_hidden'])
-        d2w = Seq2Seq(len(DIGIT_VOCAB), len(WORD_VOCAB), d['n_hidden'], place=True)
-        w2d.load_state_dict(d['w2d']); d2w.load_state_dict(d['d2w'])
-        return cls(w2d.to(device or 'cpu'), d2w.to(device or 'cpu'))
+        if not is_int(n): raise InputTypeError(f"to_words() takes an int from 1 to 9999, got {type(n).__name__} {n!r:.40}")
+        if not 1 <= n <= 9999: raise InputError(f"to_words() takes an int from 1 to 9999, got {n}")
+        return translate(self.d2w, str(n), 'd2w')

@@ -14,8 +14,7 @@ import torch, fastai
 from fastcore.foundation import L
 from fastcore.parallel import num_cpus
 from torch import nn
-from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, check_target, atomic_write_bytes
-from .learner import train, make_learner, PUBLISHED
+from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, check_target, atomic_write_bytes, check_int, InputError
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
 from .stateful import RNN3, unordered_dls
@@ -25,13 +24,15 @@ from .lstm import LSTMLM
 from .gru import GRULM
 from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
-from .seq2seq import translator_model, translation_dls, train_seq2seq, s2s_loss, ExactMatch
+# fastai's Learner (which loads scikit-learn), `learner` and `seq2seq` are imported inside the functions that
+# train: the registry then costs no more than the models, and `13_inference` loads a model file without them
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'TRANSLATORS', 'TRAINED', 'TRAINED_FORMAT', 'TRAINED_VERSION', 'Experiment',
            'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'run_all', 'results_table', 'plot_curves',
            'report_markdown', 'check_report_folder', 'write_report', 'reproduce', 'load_runs', 'report_runs',
-           'recipe_key', 'trained_path', 'save_trained', 'trained', 'save_all_trained']
+           'new_model', 'model_summary', 'train_model', 'recipe_key', 'trained_path', 'save_trained', 'trained',
+           'save_all_trained']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -46,10 +47,15 @@ class Experiment:
     n_hidden: int = 64
     model_kwargs: dict = field(default_factory=dict)
     loss_func: callable = nn.functional.cross_entropy
-    stateful: bool = False  # add fastai's ModelResetter: the model keeps a hidden state from batch to batch
     cbs: callable = None    # () -> list of callbacks
     fit_kwargs: dict = field(default_factory=dict)
     of: str = None          # a control or an ablation (`STUDIES`): the model of the series it is set against
+
+    @property
+    def stateful(self) -> bool:
+        "Whether the model keeps a hidden state from batch to batch (it has `reset()`): training adds fastai's `ModelResetter`, unless `cbs` hold one"
+        with torch.random.fork_rng(devices=[]): model = self.make_model(len(load_nums()[1]))  # leaves torch's random numbers as they were
+        return callable(getattr(model, 'reset', None))
 
     def make_model(self, vocab_sz:int):
         "A fresh, untrained model of this experiment for a vocabulary of `vocab_sz` tokens"
@@ -57,19 +63,20 @@ class Experiment:
 
     def train(self, seed:int=42, epochs:int=None, lr:float=None, quiet:bool=True):
         "Train this experiment's model with its recipe (or `epochs`/`lr` instead) and `seed`"
+        from humannums.learner import train
         vocab_sz = len(load_nums()[1])
         return train(lambda: self.make_model(vocab_sz), self.dls(), epochs or self.epochs, lr or self.lr, seed=seed,
                      loss_func=self.loss_func, stateful=self.stateful, quiet=quiet,
                      cbs=self.cbs() if self.cbs else None, **self.fit_kwargs)
 
 # %% ../nbs/12_zoo.ipynb #e26df256
-_seq = dict(loss_func=flat_ce, stateful=True)
+_seq = dict(loss_func=flat_ce)
 _awd = dict(loss_func=flat_ce, cbs=awd_cbs, fit_kwargs=AWD_FIT)
 EXPERIMENTS = {e.name: e for e in [
     Experiment('ffnn', FFNN, three_word_dls, epochs=4, lr=1e-3, doc='feed-forward net on 3 words'),
     Experiment('rnn1', RNN1, three_word_dls, epochs=4, lr=1e-3, doc='one layer unrolled 3 times'),
     Experiment('rnn2', RNN2, three_word_dls, epochs=4, lr=1e-3, doc='RNN1 as a loop'),
-    Experiment('rnn3', RNN3, stateful_dls, epochs=10, lr=1e-3, doc='state kept across batches', stateful=True),
+    Experiment('rnn3', RNN3, stateful_dls, epochs=10, lr=1e-3, doc='state kept across batches'),
     Experiment('rnn4', RNN4, seq_dls, epochs=15, lr=3e-3, doc='a prediction after every word', **_seq),
     Experiment('rnn_multi', MultiRNN, seq_dls, epochs=15, lr=3e-3, doc='2 stacked nn.RNN layers', **_seq),
     Experiment('lstm', LSTMLM, seq_dls, epochs=15, lr=1e-2, doc='2-layer LSTM', **_seq),
@@ -93,7 +100,7 @@ def get_experiment(name:str) -> Experiment:
 
 _drop = dict(loss_func=flat_ce, of='awd', model_kwargs=dict(tie=False))  # the LSTM of `lstm`, its outputs dropped out
 STUDIES = {e.name: e for e in [
-    Experiment('rnn3_unordered', RNN3, unordered_dls, epochs=10, lr=1e-3, of='rnn3', stateful=True,
+    Experiment('rnn3_unordered', RNN3, unordered_dls, epochs=10, lr=1e-3, of='rnn3',
                doc="RNN3 on the same samples, not reordered: rows don't continue"),
     Experiment('rnn2_10', RNN2, unordered_dls, epochs=10, lr=1e-3, of='rnn3', doc="RNN2 (no kept state) for RNN3's 10 epochs"),
     Experiment('rnn_1layer', MultiRNN, seq_dls, epochs=15, lr=3e-3, of='rnn4', model_kwargs=dict(n_layers=1),
@@ -128,11 +135,12 @@ def n_params(model) -> int:
 
 def _run_one(task) -> tuple[dict, list]:
     "Train one `(name, seed)`: its results row and its accuracy per epoch"
+    from humannums.learner import epoch_metric
     name, seed = task
     learn = get_recipe(name).train(seed=seed)
-    accs = [float(v[-1]) for v in learn.recorder.values]
+    accs = epoch_metric(learn, 'accuracy')
     trn, val = map(float, learn.recorder.values[-1][:2])
-    row = dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs), seconds=learn.train_seconds,
+    row = dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs), seconds=learn.run_info.seconds,
                train_loss=trn, valid_loss=val, final_acc=accs[-1], best_acc=max(accs))
     return row, [dict(model=name, seed=seed, epoch=i, accuracy=a) for i, a in enumerate(accs)]
 
@@ -148,9 +156,8 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
     for n in names: get_recipe(n)
     for what, xs in (('model', names), ('seed', seeds)):  # a run twice would pass for a spread of seeds
         if twice := sorted({str(x) for x in xs if xs.count(x) > 1}):
-            raise ValueError(f"{what} {', '.join(twice)} given more than once; give each {what} once")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
-        raise ValueError(f"jobs must be a non-negative int (0: one per core), got {jobs!r}")
+            raise InputError(f"{what} {', '.join(twice)} given more than once; give each {what} once")
+    check_int(jobs, 'jobs (0: one per core)', 0)
     if jobs > num_cpus():
         warnings.warn(f"jobs={jobs} is more than the {num_cpus()} cores here; running {num_cpus()} at a time", stacklevel=2)
     tasks = [(n, s) for n in names for s in seeds]
@@ -177,6 +184,7 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
 
 def results_table(runs:pd.DataFrame) -> pd.DataFrame:
     "Per model: parameters, epochs, mean seconds, final accuracy (mean, std, lowest, highest), best accuracy, published figures"
+    from humannums.learner import PUBLISHED
     g = runs.groupby('model', sort=False)
     t = pd.DataFrame({'params': g.params.first(), 'epochs': g.epochs.first(), 'seconds': g.seconds.mean(),
                       'seeds': g.seed.count(), 'final_acc': g.final_acc.mean(), 'final_std': g.final_acc.std(),
@@ -334,9 +342,40 @@ def _modules(v) -> set:
     if not hasattr(v, '__qualname__'): return set()
     return {m for c in (v.__mro__ if isinstance(v, type) else [v]) if (m := c.__module__).startswith('humannums.')}
 
+def new_model(name:str) -> nn.Module:
+    "A fresh, untrained model of recipe or translator `name`, as its training builds it"
+    if name in TRANSLATORS:
+        from humannums.seq2seq import translator_model
+        kw = _translator_fit(name)
+        return translator_model(kw['direction'], kw['attention'], kw['n_hidden'])
+    return get_recipe(name).make_model(len(load_nums()[1]))
+
+def _translator_fit(name:str) -> dict:
+    "Every argument `train_seq2seq` trains translator `name` with: its defaults, then `TRANSLATORS[name]`"
+    from humannums.seq2seq import train_seq2seq
+    defaults = {k: p.default for k, p in inspect.signature(train_seq2seq).parameters.items() if k not in ('seed', 'quiet')}
+    return {**defaults, **TRANSLATORS[name]}
+
+def model_summary(name:str) -> tuple[str, int, float]:
+    "(what it is, epochs, lr) of recipe or translator `name`, as the command line prints them"
+    if name not in TRANSLATORS:
+        e = get_recipe(name)
+        return e.doc, e.epochs, e.lr
+    kw = _translator_fit(name)
+    what = f"{'words to digits' if kw['direction'] == 'w2d' else 'digits to words'}, {'with' if kw['attention'] else 'no'} attention"
+    return what + (', random split' if kw['split'] == 'random' else ''), kw['epochs'], kw['lr']
+
+def train_model(name:str, seed:int=42, epochs:int=None, lr:float=None, quiet:bool=True):
+    "Train recipe or translator `name` with `seed` (and `epochs`/`lr` instead of its own): a fitted fastai `Learner`"
+    if name not in TRANSLATORS: return get_recipe(name).train(seed=seed, epochs=epochs, lr=lr, quiet=quiet)
+    from humannums.seq2seq import train_seq2seq
+    kw = _translator_fit(name)
+    return train_seq2seq(**{**kw, 'epochs': epochs or kw['epochs'], 'lr': lr or kw['lr']}, seed=seed, quiet=quiet)
+
 def _key_modules(recipe) -> list[str]:
     "The modules whose source `recipe_key` reads: data and learner (the data and `train`), those of the recipe's functions, and of every class in its model"
-    if isinstance(recipe, str) and recipe in TRANSLATORS: fns, model = [], translator_model(TRANSLATORS[recipe]['direction'])
+    from humannums.learner import train
+    if isinstance(recipe, str) and recipe in TRANSLATORS: fns, model = [], new_model(recipe)
     else:
         e = recipe if isinstance(recipe, Experiment) else get_recipe(recipe)
         fns, model = [getattr(e, f.name) for f in fields(e)], e.make_model(len(load_nums()[1]))
@@ -345,27 +384,22 @@ def _key_modules(recipe) -> list[str]:
 
 def recipe_key(recipe) -> str:
     "Fingerprint of what trains `recipe` (a name, or an `Experiment`): its fields, the source of the modules its training goes through, torch and fastai versions"
-    if isinstance(recipe, str) and recipe in TRANSLATORS: name, what = recipe, f'train_seq2seq{_describe(TRANSLATORS[recipe])}'
+    if isinstance(recipe, str) and recipe in TRANSLATORS: name, what = recipe, f'train_seq2seq{_describe(_translator_fit(recipe))}'
     else:
         e = recipe if isinstance(recipe, Experiment) else get_recipe(recipe)
         name, what = e.name, ', '.join(f'{f.name}={_describe(getattr(e, f.name))}' for f in fields(e) if f.name not in ('doc', 'of'))
     sources = [inspect.getsource(sys.modules[m]) for m in _key_modules(recipe)]
     return hashlib.sha256('\n'.join([name, what, *sources, torch.__version__, fastai.__version__]).encode()).hexdigest()[:16]
 
-def _train_named(name:str, seed:int, quiet:bool=True):
-    "Train recipe or translator `name` with `seed`: a fitted fastai `Learner`"
-    if name in TRANSLATORS: return train_seq2seq(**TRANSLATORS[name], seed=seed, quiet=quiet)
-    return get_recipe(name).train(seed=seed, quiet=quiet)
-
 def _fresh_learner(name:str):
-    "The `Learner` that `_train_named` fits, before any training: same model class, data, loss, metric and callbacks"
+    "The `Learner` that `train_model` fits, before any training: same model class, data, loss, metric and callbacks"
+    from humannums.learner import make_learner
+    from humannums.seq2seq import translation_dls, s2s_loss, ExactMatch
     if name in TRANSLATORS:
-        kw = TRANSLATORS[name]
-        model = translator_model(kw['direction'], kw.get('attention', True))
-        return make_learner(model, translation_dls(kw['direction'], split=kw.get('split', 'range')), loss_func=s2s_loss, metrics=ExactMatch())
+        kw = _translator_fit(name)
+        return make_learner(new_model(name), translation_dls(kw['direction'], split=kw['split']), loss_func=s2s_loss, metrics=ExactMatch())
     e = get_recipe(name)
-    return make_learner(e.make_model(len(load_nums()[1])), e.dls(), loss_func=e.loss_func, stateful=e.stateful,
-                        cbs=e.cbs() if e.cbs else None)
+    return make_learner(new_model(name), e.dls(), loss_func=e.loss_func, stateful=e.stateful, cbs=e.cbs() if e.cbs else None)
 
 def trained_path(folder, name:str, seed:int=42) -> Path:
     "Where `save_trained` puts `name` trained with `seed` in `folder`"
@@ -374,11 +408,11 @@ def trained_path(folder, name:str, seed:int=42) -> Path:
 def save_trained(learn, folder, name:str) -> Path:
     "Save fitted `learn` of `name` into `folder`, atomically: weights, fastai's per-epoch table, seed, seconds and `recipe_key`"
     state = {k: v.detach().cpu() for k, v in learn.model.state_dict().items()}
-    data = dict(format=TRAINED_FORMAT, version=TRAINED_VERSION, name=name, key=recipe_key(name), seed=learn.seed,
-                seconds=float(learn.train_seconds), metric_names=list(learn.recorder.metric_names),
+    data = dict(format=TRAINED_FORMAT, version=TRAINED_VERSION, name=name, key=recipe_key(name), seed=learn.run_info.seed,
+                seconds=float(learn.run_info.seconds), metric_names=list(learn.recorder.metric_names),
                 values=[[float(x) for x in row] for row in learn.recorder.values], state_dict=state)
     buf = io.BytesIO(); torch.save(data, buf)
-    return atomic_write_bytes(trained_path(folder, name, learn.seed), buf.getvalue())
+    return atomic_write_bytes(trained_path(folder, name, learn.run_info.seed), buf.getvalue())
 
 def _read_trained(path:Path, name:str, seed:int):
     "The data of trained-model file `path` for `name` and `seed`, or why it can't stand for that run (a string)"
@@ -399,20 +433,21 @@ def trained(name:str, folder, seed:int=42, retrain:bool=False):
     data = None if retrain else _read_trained(path, name, seed)
     if not isinstance(data, dict):
         if data: warnings.warn(f"{path}: {data}; training {name!r} here instead (`make models` rewrites the file)", stacklevel=2)
-        return _train_named(name, seed)
+        return train_model(name, seed)
     learn = _fresh_learner(name)
     learn.model.load_state_dict(data['state_dict'])
     learn.model.to(learn.dls.device).eval()  # where and how `fit` leaves it: on the data's device, after validating
     learn.recorder.metric_names, learn.recorder.values = L(data['metric_names']), [L(row) for row in data['values']]
-    learn.train_seconds, learn.seed, learn.loaded_from = data['seconds'], seed, path
+    from humannums.learner import RunInfo
+    learn.run_info = RunInfo(seed, data['seconds'], path)
     return learn
 
 def _train_and_save(task) -> tuple[str, float]:
     "Train one `(name, seed, folder)` and save it: (name, seconds)"
     name, seed, folder = task
-    learn = _train_named(name, seed)
+    learn = train_model(name, seed)
     save_trained(learn, folder, name)
-    return name, learn.train_seconds
+    return name, learn.run_info.seconds
 
 def save_all_trained(folder='trained', names=TRAINED, seed:int=42, jobs:int=1, progress=print) -> list[Path]:
     "Train `names` (default `TRAINED`) with `seed` and save each into `folder`, `jobs` at a time (0: one per core)"

@@ -8,7 +8,7 @@ from conftest import EXE, hn
 def test_console_script_installed():
     assert EXE, 'humannums console script not on PATH'
 
-@pytest.mark.parametrize('cmd', [[], ['data'], ['train'], ['predict'], ['generate'], ['reproduce']])
+@pytest.mark.parametrize('cmd', [[], ['data'], ['train'], ['predict'], ['generate'], ['translate'], ['reproduce']])
 def test_help_at_every_level(cmd):
     res = hn(*cmd, '--help')
     assert res.returncode == 0 and 'usage: humannums' in res.stdout
@@ -53,8 +53,8 @@ def test_usage_errors(args, code, msg):
 @pytest.mark.parametrize('args,code,msg', [
     (['predict', '{m}', 'seven thousnd'], 2, "unknown word 'thousnd' (closest: 'thousand'); the vocabulary is: one . two"),
     (['predict', '{m}', '  '], 2, 'empty prompt'),
-    (['predict', '{m}', 'one', '--k', '31'], 2, 'k must be an int from 1 to 30'),
-    (['predict', '{m}', 'one', '--k', '0'], 2, 'expected a positive integer'),
+    (['predict', '{m}', 'one', '--k', '31'], 2, 'argument --k: expected an integer from 1 to 30'),
+    (['predict', '{m}', 'one', '--k', '0'], 2, 'argument --k: expected an integer from 1 to 30'),
     (['generate', '{m}', 'one', '--n', '-1'], 2, 'expected a non-negative integer'),
     (['predict', '{missing}', 'one'], 1, 'no such model file'),
     (['predict', '{junk}', 'one'], 1, 'not a readable model file'),
@@ -67,6 +67,51 @@ def test_bad_input(model_file, tmp_path, args, code, msg):
     res = hn(*[a.format(**paths) for a in args])
     assert res.returncode == code, (res.returncode, res.stderr)
     assert msg in res.stderr and 'Traceback' not in res.stderr
+
+@pytest.fixture(scope='session')
+def translator_files(tmp_path_factory):
+    "A words->digits and a digits->words translator, trained for one epoch each by the console script"
+    d = tmp_path_factory.mktemp('translators')
+    for name in ('w2d', 'd2w'):
+        res = hn('train', name, '--epochs', '1', '--seed', '0', '--out', d/f'{name}.pth')
+        assert res.returncode == 0, res.stderr
+        assert 'exact_match' in res.stdout and f'saved {d/name}.pth' in res.stdout, res.stdout
+    return d/'w2d.pth', d/'d2w.pth'
+
+def test_translate(translator_files, tmp_path):
+    w2d, d2w = translator_files
+    for path, text in ((w2d, 'nine thousand eight hundred seventy four'), (d2w, '9874')):
+        res = hn('translate', path, text)
+        assert res.returncode == 0 and res.stdout.count('\n') == 1 and res.stdout.strip(), res.stderr
+    assert hn('translate', w2d, 'one').stdout.strip().isdigit()  # a number comes out, right or not after one epoch
+    assert set(hn('translate', d2w, '12').stdout.split()) <= set('one two three four five six seven eight nine ten eleven twelve thirteen '
+        'fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand'.split())
+
+@pytest.mark.parametrize('args,code,msg', [
+    (['translate', '{w2d}', 'nine thousand and five'], 2, "unknown word(s) ['and']; allowed: "),
+    (['translate', '{w2d}', 'one two three four five six seven'], 2, 'got 7 words; the numbers 1 to 9999 take at most 6'),
+    (['translate', '{w2d}', '  '], 2, 'no words to translate'),
+    (['translate', '{d2w}', '10000'], 2, 'expected the digits of a number from 1 to 9999'),
+    (['translate', '{d2w}', '0042'], 2, 'expected the digits of a number from 1 to 9999 (no sign, no leading zero)'),
+    (['translate', '{d2w}', 'nine'], 2, 'expected the digits'),
+    (['translate', '{m}', '12'], 2, "model 'rnn2' is a language model, not a translator"),
+    (['predict', '{d2w}', 'one'], 2, "model 'd2w' is a translator (d2w), not a language model: use translate"),
+    (['generate', '{w2d}', 'one'], 2, "model 'w2d' is a translator (w2d)"),
+    (['translate', '{junk}', '12'], 1, 'not a readable model file'),
+    (['translate', '{missing}', '12'], 1, 'no such model file'),
+])
+def test_translate_bad_input(translator_files, model_file, tmp_path, args, code, msg):
+    (tmp_path/'junk.pth').write_text('not a model')
+    paths = dict(w2d=translator_files[0], d2w=translator_files[1], m=model_file, junk=tmp_path/'junk.pth', missing=tmp_path/'no.pth')
+    res = hn(*[a.format(**paths) for a in args])
+    assert res.returncode == code and msg in res.stderr and 'Traceback' not in res.stderr, (res.returncode, res.stderr)
+
+def test_a_bug_shows_its_traceback(model_file, tmp_path):
+    "Only bad input (`InputError`) becomes a usage message: any other error inside a command keeps its traceback"
+    code = ("import sys, humannums.inference as inf\nfrom humannums.cli import main\n"
+            "def broken(*a, **k): raise KeyError('a bug')\ninf.predict_next = broken\nsys.exit(main(['predict', sys.argv[1], 'one']))")
+    res = subprocess.run([sys.executable, '-c', code, str(model_file)], capture_output=True, text=True)
+    assert res.returncode == 1 and 'Traceback' in res.stderr and "KeyError: 'a bug'" in res.stderr, res.stderr[-800:]
 
 def test_train_out_is_folder(tmp_path):
     res = hn('train', 'rnn1', '--epochs', '1', '--out', tmp_path)

@@ -19,10 +19,10 @@ def test_trained_folder_holds_exactly_the_loaded_models(zoo):
 def test_trained_file_is_current_and_scores_its_table(zoo, name):
     assert name in zoo.TRAINED
     learn = zoo.trained(name, ROOT/'trained')
-    assert getattr(learn, 'loaded_from', None) == zoo.trained_path(ROOT/'trained', name), \
+    assert learn.run_info.loaded_from == zoo.trained_path(ROOT/'trained', name), \
         f"trained/{name}-seed42.pth is missing or out of date: run `make models` and commit trained/"
-    epochs = 20 if name in zoo.TRANSLATORS else zoo.get_recipe(name).epochs  # train_seq2seq's default
-    assert learn.seed == 42 and len(learn.recorder.values) == epochs
+    epochs = zoo.model_summary(name)[1]
+    assert learn.run_info.seed == 42 and len(learn.recorder.values) == epochs
     _, valid_loss, metric = learn.recorder.values[-1]
     loss, score = learn.validate()
     assert loss == pytest.approx(valid_loss, abs=1e-5) and score == pytest.approx(metric, abs=1e-6)
