@@ -190,6 +190,7 @@ def cli_times(reps):
         model = Path(d)/'rnn4.pth'
         subprocess.run([exe, 'train', 'rnn4', '--epochs', '1', '--out', str(model)], check=True, capture_output=True)
         cmds = {'python -c "import torch"': [sys.executable, '-c', 'import torch'],
+                'python -c "import fastai.torch_core"  (fastai\'s Module, the models\' base class)': [sys.executable, '-c', 'import fastai.torch_core'],
                 'humannums --help': [exe, '--help'],
                 'humannums predict (a usage error: --k 0)': [exe, 'predict', str(model), 'one', '--k', '0'],
                 'humannums predict rnn4.pth "one thousand two hundred"': [exe, 'predict', str(model), 'one thousand two hundred'],
@@ -218,7 +219,7 @@ GOALS = {'helper': 1.15, 'learner': 1.3}  # issue 18: medians on 2 cores, agains
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--models', nargs='+', default=['rnn1', 'rnn3', 'rnn4', 'lstm', 'awd', 'awd_gru', 'transformer_pointer'], choices=list(EXPERIMENTS))
-    p.add_argument('--reps', type=int, default=4)
+    p.add_argument('--reps', type=int, default=5)
     p.add_argument('--cli-reps', type=int, default=5)
     p.add_argument('--jobs', type=int, default=2, help='models measured at a time, each in its own one-thread process')
     p.add_argument('--out', type=Path, default=Path(__file__).parent/'results')
