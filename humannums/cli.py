@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, difflib, hashlib, os, sys, time, warnings
 from pathlib import Path
 # Nothing of the library at import time: `--help` and a usage error answer before torch and fastai load
-# (about 4 s); each command imports what it needs.
+# (several seconds); each command imports what it needs.
 
 # %% auto #0
 __all__ = ['MAX_SEEDS', 'MAX_LR', 'MODELS', 'TRANSLATOR_NAMES', 'MAX_SEED', 'MAX_GENERATE', 'VOCAB_SIZE', 'make_parser',

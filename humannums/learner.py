@@ -15,7 +15,7 @@ from fastai.metrics import accuracy
 from fastai.callback.rnn import ModelResetter
 import fastai.callback.schedule, fastai.callback.progress  # patch in fit_one_cycle, no_bar
 from fastai.torch_core import set_seed
-from .data import check_int, InputError
+from .data import check_int
 
 # %% auto #0
 __all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'RunInfo', 'results', 'epoch_metric', 'final_acc',
@@ -59,7 +59,7 @@ class RunInfo:
     "How a fitted `Learner` came about, kept as `learn.run_info`: its seed, its training time, and the file it was loaded from (if any)"
     seed: int
     seconds: float
-    loaded_from: Path = None
+    loaded_from: Path|None = None
 
 def results(learn:Learner) -> pd.DataFrame:
     "fastai's results table of a fitted `learn`: one row per epoch"
@@ -70,7 +70,7 @@ def epoch_metric(learn:Learner, name:str=None) -> list[float]:
     "Validation metric `name` (default: the first of `learn`'s metrics) after each epoch of a fitted `learn`"
     names = [n for n in learn.recorder.metric_names[1:] if n != 'time']  # the columns of `recorder.values`
     name = name or names[2]
-    if name not in names[2:]: raise InputError(f"no metric {name!r} in this Learner; it has: {', '.join(names[2:])}")
+    if name not in names[2:]: raise KeyError(f"no metric {name!r} in this Learner; it has: {', '.join(names[2:])}")
     # counted from the end of a row: fastai's `validate` and `get_preds` leave one shorter row, (valid_loss, *metrics)
     return [float(row[names.index(name) - len(names)]) for row in learn.recorder.values]
 

@@ -175,6 +175,8 @@ def translate_batch(model:Seq2Seq, src:torch.Tensor, direction:str='w2d') -> lis
     return out
 
 # %% ../nbs/11_seq2seq.ipynb #ecf91f88
+_SPELLED = {words(n) for n in range(1, 10000)}  # the 9,999 spellings a words->digits model may be given
+
 def _source_tokens(text:str, direction:str) -> list[str]:
     "The source tokens of `text` for `direction`: the words of a number (w2d) or its digits (d2w), checked"
     if not isinstance(text, str): raise InputTypeError(f"the text to translate must be a string, got {type(text).__name__}")
@@ -188,6 +190,8 @@ def _source_tokens(text:str, direction:str) -> list[str]:
     if bad := [t for t in toks if t not in WORD_VOCAB[3:]]:
         raise InputError(f"unknown word(s) {[b[:20] for b in bad[:5]]}; allowed: {' '.join(WORD_VOCAB[3:])}")
     if len(toks) > 6: raise InputError(f"got {len(toks)} words; the numbers 1 to 9999 take at most 6")
+    if ' '.join(toks) not in _SPELLED:
+        raise InputError(f"{' '.join(toks)!r} is not how HUMAN_NUMBERS spells a number from 1 to 9999 (e.g. 'nine thousand five')")
     return toks
 
 def translate(model:Seq2Seq, text:str, direction:str='w2d') -> str:
