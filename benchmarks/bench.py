@@ -39,7 +39,7 @@ from fastai.learner import Learner
 from fastai.metrics import accuracy
 from fastai.callback.rnn import ModelResetter
 from humannums.data import load_nums
-from humannums.learner import seed_all, make_learner
+from humannums.learner import seed_all, make_learner, epoch_metric
 from humannums.zoo import EXPERIMENTS, get_experiment
 from humannums.multilayer import StackedLM
 
@@ -124,7 +124,7 @@ def learner_fit(exp, epochs, seed, dls):
     seed_all(seed)
     learn = Learner(dls, exp.make_model(len(load_nums()[1])), loss_func=exp.loss_func, metrics=accuracy, cbs=_cbs(exp))
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, exp.lr, **exp.fit_kwargs)
-    return [float(v[-1]) for v in learn.recorder.values]
+    return epoch_metric(learn, 'accuracy')
 
 def adamw_fit(exp, epochs, seed, dls):
     "The helper's LeanLearner with torch's AdamW as its optimizer, through fastai's OptimWrapper"
@@ -132,7 +132,7 @@ def adamw_fit(exp, epochs, seed, dls):
     learn = make_learner(exp.make_model(len(load_nums()[1])), dls, loss_func=exp.loss_func, stateful=exp.stateful,
                          cbs=exp.cbs() if exp.cbs else None, opt_func=partial(OptimWrapper, opt=torch.optim.AdamW))
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, exp.lr, **exp.fit_kwargs)
-    return [float(v[-1]) for v in learn.recorder.values]
+    return epoch_metric(learn, 'accuracy')
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -147,7 +147,7 @@ def bench_model(name, reps):
     ep = BENCH_EPOCHS.get(name, exp.epochs)
     def helper(dls):  # the library's path: its own data (built inside `train`), timed by `train` around `fit` alone
         learn = exp.train(seed=42, epochs=ep)
-        return learn.run_info.seconds, [float(v[-1]) for v in learn.recorder.values]
+        return learn.run_info.seconds, epoch_metric(learn, 'accuracy')
     def other(fit, dls):
         t = time.perf_counter(); accs = fit(exp, ep, 42, dls); return time.perf_counter() - t, accs
     runs = dict(helper=helper, learner=partial(other, learner_fit), pytorch=partial(other, pytorch_fit),

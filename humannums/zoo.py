@@ -5,7 +5,7 @@
 # %% ../nbs/12_zoo.ipynb #974162d7
 from __future__ import annotations
 from dataclasses import dataclass, field, fields
-from functools import partial
+from functools import partial, cached_property
 import difflib, hashlib, inspect, io, math, os, shutil, signal, sys, tempfile, warnings
 import multiprocessing as mp
 from pathlib import Path
@@ -51,7 +51,7 @@ class Experiment:
     fit_kwargs: dict = field(default_factory=dict)
     of: str = None          # a control or an ablation (`STUDIES`): the model of the series it is set against
 
-    @property
+    @cached_property  # built once per recipe, not at every training
     def stateful(self) -> bool:
         "Whether the model keeps a hidden state from batch to batch (it has `reset()`): training adds fastai's `ModelResetter`, unless `cbs` hold one"
         with torch.random.fork_rng(devices=[]): model = self.make_model(len(load_nums()[1]))  # leaves torch's random numbers as they were
