@@ -9,7 +9,14 @@ five one after another in an order that rotates from one repetition to the next 
   - bare: fastai's `fit_one_cycle` written out as a plain loop, fastai's own `Adam` (so it does the same math);
   - adamw: the helper with `opt_func` = torch's AdamW through fastai's `OptimWrapper` (a candidate, not adopted).
 Each ratio is the median, over --reps repetitions, of a variant's fit time over the PyTorch loop's in the same
-repetition; the spread (lowest-highest) is beside it. Times count `fit` alone (the data is built beforehand).
+repetition; the spread (lowest-highest) is beside it. Times count `fit` alone (the data is built, and the garbage
+collected, beforehand). The fits are short (BENCH_EPOCHS, DEFAULT_BENCH_EPOCHS) so that the variants of one repetition
+run seconds apart and the machine's drift cancels in their ratio; one untimed fit of each variant comes first (a
+process's first fit runs up to 3x slower). The per-batch overhead is the median, over the repetitions, of
+(variant - loop) / batches fitted.
+
+Where the time goes: for one small model (rnn3), the callback events' time per batch inside a real fit (fastai's
+`Learner` against the helper's `LeanLearner`), and the per-call cost of the pieces `LeanLearner` replaces.
 
 Command line: whole-process wall time of `humannums --help`, `predict` and `generate` on a model file, beside
 `python -c "import torch"`: median of --cli-reps runs after one warm-up.
@@ -17,14 +24,14 @@ Command line: whole-process wall time of `humannums --help`, `predict` and `gene
     .venv/bin/python benchmarks/bench.py [--models rnn4 awd] [--reps 4] [--jobs 2] [--series] [--out benchmarks/results]
 
 Each model is measured in a fresh Python process with one torch thread (as the notebooks run), so its peak
-memory (max RSS) is its own; --jobs runs that many of those processes at once (2 on 2 cores, as `make test`
-runs notebooks). `--series` also times the whole notebook series (tools/run_nbs.py into a temporary folder).
+memory (max RSS) is its own; --jobs runs that many of those processes at once (default 1: a second one on 2
+cores adds its own noise to the first's times). `--series` also times the whole notebook series (tools/run_nbs.py into a temporary folder).
 
 Time targets (TARGETS, seconds for one whole seed-42 training through the Learner path, median over --reps) are
 checked for the models measured: the script prints each one and exits with an error after writing its results
 if one is missed. They hold at one torch thread (`OMP_NUM_THREADS=1`, as the notebooks run) on 2 cores.
 """
-import argparse, json, os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, gc, json, os, platform, resource, shutil, statistics, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -43,8 +50,10 @@ from humannums.learner import seed_all, make_learner, epoch_metric
 from humannums.zoo import EXPERIMENTS, get_experiment
 from humannums.multilayer import StackedLM
 
-# epochs per fit where a model's recipe takes minutes: the ratios are per epoch, and one-cycle's cost per epoch is flat
-BENCH_EPOCHS = {'awd_gru': 8, 'transformer_pointer': 8}
+# epochs per timed fit: short, so a repetition's variants run close together (one-cycle's cost per epoch is flat)
+BENCH_EPOCHS = {'awd_gru': 3, 'transformer_pointer': 3}
+DEFAULT_BENCH_EPOCHS = 5
+GOAL_MODELS = ('rnn4', 'lstm', 'awd_gru', 'transformer_pointer')  # issue 18's goals name these
 VARIANTS = ('helper', 'learner', 'pytorch', 'bare', 'adamw')
 
 # a whole training of the recipe, in seconds (was an assert in 09_awd: no test asserts a wall-clock time)
@@ -144,29 +153,73 @@ def tokens_per_epoch(exp):
 def bench_model(name, reps):
     "Fit `name` five ways per repetition (order rotating): median fit seconds per epoch, ratios to the PyTorch loop, accuracies"
     exp = get_experiment(name)
-    ep = BENCH_EPOCHS.get(name, exp.epochs)
-    def helper(dls):  # the library's path: its own data (built inside `train`), timed by `train` around `fit` alone
+    ep = min(BENCH_EPOCHS.get(name, DEFAULT_BENCH_EPOCHS), exp.epochs)
+    def helper(dls, ep=ep):  # the library's path: its own data (built inside `train`), timed by `train` around `fit` alone
         learn = exp.train(seed=42, epochs=ep)
         return learn.run_info.seconds, epoch_metric(learn, 'accuracy')
-    def other(fit, dls):
+    def other(fit, dls, ep=ep):
         t = time.perf_counter(); accs = fit(exp, ep, 42, dls); return time.perf_counter() - t, accs
     runs = dict(helper=helper, learner=partial(other, learner_fit), pytorch=partial(other, pytorch_fit),
                 bare=partial(other, bare_fit), adamw=partial(other, adamw_fit))
+    for v in VARIANTS: runs[v](exp.dls(), ep=1)  # warm-up, untimed
+    dls = exp.dls()
+    batches = ep * (len(dls.train) + len(dls.valid))
     secs, accs = {v: [] for v in VARIANTS}, {}
     for r in range(reps):
         for v in VARIANTS[r % len(VARIANTS):] + VARIANTS[:r % len(VARIANTS)]:  # rotate which variant goes first
-            dls = exp.dls()
+            dls = exp.dls(); gc.collect()  # each fit starts from a collected heap
             t, a = runs[v](dls)
             secs[v].append(t); accs[v] = a[-1]
     ratio = {v: [a / b for a, b in zip(secs[v], secs['pytorch'])] for v in VARIANTS if v != 'pytorch'}
     row = dict(model=name, epochs=ep, recipe_epochs=exp.epochs, reps=reps, tokens_per_epoch=tokens_per_epoch(exp),
-               s_per_epoch={v: statistics.median(secs[v]) / ep for v in VARIANTS},
+               batches_per_fit=batches, s_per_epoch={v: statistics.median(secs[v]) / ep for v in VARIANTS},
+               ms_per_batch_pytorch=statistics.median(secs['pytorch']) / batches * 1e3,
+               overhead_ms_per_batch={v: statistics.median([(a - b) / batches * 1e3 for a, b in zip(secs[v], secs['pytorch'])])
+                                      for v in VARIANTS if v != 'pytorch'},
                ratio_to_pytorch={v: statistics.median(x) for v, x in ratio.items()},
                ratio_range={v: (min(x), max(x)) for v, x in ratio.items()},
                acc=accs, same_result=abs(accs['helper'] - accs['bare']) < 1e-6 and abs(accs['helper'] - accs['learner']) < 1e-6)
     row['train_s'] = row['s_per_epoch']['helper'] * exp.epochs  # a whole training of the recipe, estimated from s/epoch
     row['target_s'] = TARGETS.get(name)
     return row
+
+def _best_us(f, n=2000, rounds=5):
+    "Microseconds per call of `f()`: the best of `rounds` rounds of `n` calls"
+    best = float('inf')
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(n): f()
+        best = min(best, (time.perf_counter() - t) / n * 1e6)
+    return best
+
+def where_time_goes(name='rnn3'):
+    "Callback events' microseconds per batch inside a one-epoch fit (plain Learner, LeanLearner), and the pieces LeanLearner replaces"
+    import numpy as np
+    from fastai.callback.schedule import combined_cos, ParamScheduler
+    from humannums import learner as hl
+    exp, spent = get_experiment(name), {}
+    for kind, cls in (('learner', Learner), ('helper', hl.LeanLearner)):
+        orig, tot, n = cls._call_one, [0.], [0]
+        def timed(self, e, orig=orig, tot=tot, n=n):
+            t = time.perf_counter(); orig(self, e); tot[0] += time.perf_counter() - t; n[0] += e == 'after_batch'
+        for rep in range(2):  # the first fit is a warm-up
+            tot[0] = n[0] = 0
+            cls._call_one = timed
+            try: learner_fit(exp, 1, 42, exp.dls()) if kind == 'learner' else exp.train(seed=42, epochs=1)
+            finally: cls._call_one = orig
+        spent[kind] = tot[0] / n[0] * 1e6
+    args = (0.25, np.array([4e-4]), np.array([1e-2]), np.array([1e-7]))
+    learn = exp.train(seed=42, epochs=1)
+    def before_batch_us(make):
+        ps = ParamScheduler({'lr': make(*args), 'mom': make(0.25, 0.95, 0.85, 0.95)})
+        learn.add_cb(ps); ps.before_fit(); learn.pct_train, learn.training = 0.3, True
+        try: return _best_us(ps.before_batch)
+        finally: learn.remove_cb(ps)
+    x, y = exp.dls().one_batch()
+    with torch.no_grad(): pred = learn.model(x)
+    return dict(model=name, events_us_per_batch=spent,
+                param_scheduler_us={'fastai': before_batch_us(combined_cos), 'helper': before_batch_us(hl._combined_cos)},
+                accuracy_us={'fastai': _best_us(lambda: accuracy(pred, y)), 'helper': _best_us(lambda: hl._accuracy(pred, y))})
 
 def loop_vs_fused(reps):
     "RNN4's Python loop against the same recurrence as one fused nn.RNN(nonlinearity='relu') call, forward+backward"
@@ -207,10 +260,10 @@ def _target(r):
     if r.get('target_s') is None: return ''
     return f" (target <= {r['target_s']} s: {'ok' if r['train_s'] <= r['target_s'] else 'MISSED'})"
 
-def _measure(name, reps):
-    "Benchmark `name` in a fresh process (one torch thread): its row, with its peak memory"
+def _measure(name, reps, what='--one'):
+    "Benchmark `name` in a fresh process (one torch thread): its row, with its peak memory (`what='--where'`: where its time goes)"
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    res = subprocess.run([sys.executable, __file__, '--one', name, '--reps', str(reps)], capture_output=True, text=True, env=env)
+    res = subprocess.run([sys.executable, __file__, what, name, '--reps', str(reps)], capture_output=True, text=True, env=env)
     if res.returncode: sys.exit(res.stderr)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -219,13 +272,17 @@ GOALS = {'helper': 1.15, 'learner': 1.3}  # issue 18: medians on 2 cores, agains
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--models', nargs='+', default=['rnn1', 'rnn3', 'rnn4', 'lstm', 'awd', 'awd_gru', 'transformer_pointer'], choices=list(EXPERIMENTS))
-    p.add_argument('--reps', type=int, default=5)
+    p.add_argument('--reps', type=int, default=7)
     p.add_argument('--cli-reps', type=int, default=5)
-    p.add_argument('--jobs', type=int, default=2, help='models measured at a time, each in its own one-thread process')
+    p.add_argument('--jobs', type=int, default=1, help='models measured at a time, each in its own one-thread process')
     p.add_argument('--out', type=Path, default=Path(__file__).parent/'results')
     p.add_argument('--series', action='store_true', help='also time the whole notebook series')
     p.add_argument('--one', help=argparse.SUPPRESS)  # internal: measure one model in this process, print JSON
+    p.add_argument('--where', help=argparse.SUPPRESS)  # internal: where one model's time goes, in this process, print JSON
     a = p.parse_args()
+    if a.where:
+        torch.set_num_threads(1)
+        return print(json.dumps(where_time_goes(a.where)))
     if a.one:
         torch.set_num_threads(1)
         r = bench_model(a.one, a.reps)
@@ -240,6 +297,7 @@ def main():
         q = r['ratio_to_pytorch']
         print(f"{r['model']:20s} pytorch {r['s_per_epoch']['pytorch']:.3f}s/epoch  helper x{q['helper']:.2f}  learner x{q['learner']:.2f}  "
               f"bare x{q['bare']:.2f}  adamw x{q['adamw']:.2f}{_target(r)}", flush=True)
+    where = _measure('rnn3', a.reps, '--where')
     cli = cli_times(a.cli_reps)
     for k, v in cli.items(): print(f'{k:60s} {v:.2f}s')
     series, jobs = None, num_cpus()
@@ -257,26 +315,56 @@ def main():
                 cores=num_cpus(), reps=a.reps, jobs=a.jobs, cli_reps=a.cli_reps, series_seconds=series,
                 series_jobs=jobs if series else None, bench_seconds=time.perf_counter() - t0)
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out/'bench.json').write_text(json.dumps(dict(info=info, models=rows, cli_seconds=cli, loop_vs_fused_ms=lf), indent=1))
+    (a.out/'bench.json').write_text(json.dumps(dict(info=info, models=rows, where_time_goes=where, cli_seconds=cli,
+                                                    loop_vs_fused_ms=lf), indent=1))
     rng = lambda r, v: f"{r['ratio_to_pytorch'][v]:.2f} ({r['ratio_range'][v][0]:.2f}-{r['ratio_range'][v][1]:.2f})"
     md = ['# Benchmarks', '',
           f"Written by `benchmarks/bench.py` in one run ({info['bench_seconds']/60:.0f} min): torch {info['torch']}, one torch thread per "
-          f"process, {a.jobs} processes at a time on {info['cores']} cores ({info['cpu']}), Python {info['python']}.", '',
+          f"process, {a.jobs} such process{'es' if a.jobs > 1 else ''} at a time on {info['cores']} cores ({info['cpu']}), Python {info['python']}.", '',
           '## Training, against what a PyTorch user writes', '',
           f"Fit time relative to a plain PyTorch loop with `torch.optim.AdamW` and `OneCycleLR` (same model, data, schedule and "
           f"hyper-parameters): median over {a.reps} repetitions of each variant's time over the loop's in the same repetition "
-          f"(lowest-highest in brackets), the variants alternating in a rotating order in one process. Goals (issue 18): helper "
+          f"(lowest-highest in brackets), the variants alternating in a rotating order in one process, after one untimed fit "
+          f"of each. Short fits (the epochs column), so that a repetition's variants run close together. Goals (issue 18): helper "
           f"<= {GOALS['helper']}, plain `Learner` <= {GOALS['learner']}.", '',
           '| model | epochs | PyTorch loop s/epoch | helper (`train`) | plain fastai `Learner` | bare loop, fastai Adam | helper + AdamW (`OptimWrapper`) | accuracy helper / learner / PyTorch / AdamW | peak RSS MB |',
           '|---|---:|---:|---:|---:|---:|---:|---|---:|']
     for r in rows:
         ac = r['acc']
-        md.append(f"| {r['model']} | {r['epochs']}{'' if r['epochs'] == r['recipe_epochs'] else ' of ' + str(r['recipe_epochs'])} | "
+        md.append(f"| {r['model']} | {r['epochs']} of {r['recipe_epochs']} | "
                   f"{r['s_per_epoch']['pytorch']:.3f} | {rng(r, 'helper')} | {rng(r, 'learner')} | {rng(r, 'bare')} | {rng(r, 'adamw')} | "
                   f"{ac['helper']:.4f} / {ac['learner']:.4f} / {ac['pytorch']:.4f} / {ac['adamw']:.4f} | {r['peak_rss_mb']:.0f} |")
+    goal_rows = [r for r in rows if r['model'] in GOAL_MODELS]
+    verdict = lambda v: ', '.join(f"{r['model']} {r['ratio_to_pytorch'][v]:.2f} "
+                                  f"{'ok' if r['ratio_to_pytorch'][v] <= GOALS[v] else 'MISSED'}" for r in goal_rows)
+    if goal_rows:
+        md += ['', f"Goals for {', '.join(r['model'] for r in goal_rows)}: helper <= {GOALS['helper']}: {verdict('helper')}; "
+                   f"plain `Learner` <= {GOALS['learner']}: {verdict('learner')}."]
     md += ['', 'The helper and the plain `Learner` give the same accuracy to the last digit ' +
            ('(every model above).' if all(r['same_result'] for r in rows) else
             f"except: {', '.join(r['model'] for r in rows if not r['same_result'])}.")]
+    md += ['', '## Where the time goes', '',
+           "fastai's bookkeeping costs about the same per batch whatever the model, so it weighs most where a batch's "
+           "arithmetic is cheapest. Per batch fitted (training and validation), the PyTorch loop's time and what each "
+           "variant spends on top of it (median over the repetitions):", '',
+           '| model | batches per fit | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch |', '|---|---:|---:|---:|---:|']
+    md += [f"| {r['model']} | {r['batches_per_fit']} | {r['ms_per_batch_pytorch']:.2f} | {r['overhead_ms_per_batch']['helper']:+.2f} | "
+           f"{r['overhead_ms_per_batch']['learner']:+.2f} |" for r in rows]
+    w = where
+    md += ['', f"Inside a one-epoch fit of {w['model']}, the callback events take {w['events_us_per_batch']['learner']:.0f} us per batch "
+           f"with fastai's `Learner` and {w['events_us_per_batch']['helper']:.0f} us with the helper's `LeanLearner` (which calls a "
+           "callback only for the events it handles). Two of the pieces `LeanLearner` replaces, per call (best of 5 rounds):", '',
+           '| piece | fastai us | helper us |', '|---|---:|---:|',
+           f"| `ParamScheduler.before_batch` (every training batch), fastai's `combined_cos` / `_combined_cos` | "
+           f"{w['param_scheduler_us']['fastai']:.1f} | {w['param_scheduler_us']['helper']:.1f} |",
+           f"| `accuracy` on one {w['model']} batch (every validation batch), fastai's / `_accuracy` | "
+           f"{w['accuracy_us']['fastai']:.1f} | {w['accuracy_us']['helper']:.1f} |"]
+    if wr := next((r for r in rows if r['model'] == w['model']), None):
+        md += ['', f"So for {w['model']}, whose batch takes the PyTorch loop {wr['ms_per_batch_pytorch']:.2f} ms, the helper adds "
+                   f"{wr['overhead_ms_per_batch']['helper']:.2f} ms a batch, {w['events_us_per_batch']['helper'] / 1e3:.2f} ms of it in "
+                   f"callback events, and the plain `Learner` adds {wr['overhead_ms_per_batch']['learner']:.2f} ms, "
+                   f"{w['events_us_per_batch']['learner'] / 1e3:.2f} ms of it in events. Fewer, larger batches (rnn4's "
+                   "16 words a row) dilute the same cost."]
     md += ['', '## The command line', '', f'Whole-process wall time, median of {a.cli_reps} runs after a warm-up.', '',
            '| command | seconds |', '|---|---:|'] + [f'| `{k}` | {v:.2f} |' for k, v in cli.items()]
     if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '

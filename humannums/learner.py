@@ -7,13 +7,16 @@ from __future__ import annotations
 import random, time
 from dataclasses import dataclass
 from pathlib import Path
+import numpy as np
 import pandas as pd
 import torch.nn.functional as F
-from fastai.learner import Learner
+from fastcore.foundation import L
+from fastai.learner import Learner, mk_metric
 from fastai.callback.core import event
 from fastai.metrics import accuracy
 from fastai.callback.rnn import ModelResetter
-import fastai.callback.schedule, fastai.callback.progress  # patch in fit_one_cycle, no_bar
+import fastai.callback.progress  # patches in no_bar
+from fastai.callback.schedule import ParamScheduler, SchedCos  # and fit_one_cycle
 from fastai.torch_core import set_seed
 from .data import check_int
 
@@ -112,6 +115,21 @@ def _handles(cb, event_name:str) -> bool: return hasattr(type(cb), event_name) o
 
 class LeanLearner(Learner):
     "A fastai `Learner` that skips the callbacks which don't handle an event (same results, less overhead)"
+    @property
+    def metrics(self): return self._metrics
+    @metrics.setter
+    def metrics(self, v): self._metrics = L(_accuracy if m is accuracy else m for m in L(v)).map(mk_metric)
+
+    def fit_one_cycle(self, n_epoch, lr_max=None, div=25., div_final=1e5, pct_start=0.25, wd=None,
+                      moms=None, cbs=None, reset_opt=False, start_epoch=0):
+        "fastai's `fit_one_cycle`, its schedules made by `_combined_cos`"
+        if self.opt is None: self.create_opt()
+        self.opt.set_hyper('lr', self.lr if lr_max is None else lr_max)
+        lr_max = np.array([h['lr'] for h in self.opt.hypers])
+        scheds = {'lr': _combined_cos(pct_start, lr_max/div, lr_max, lr_max/div_final),
+                  'mom': _combined_cos(pct_start, *(self.moms if moms is None else moms))}
+        self.fit(n_epoch, cbs=ParamScheduler(scheds)+L(cbs), reset_opt=reset_opt, wd=wd, start_epoch=start_epoch)
+
     def __call__(self, event_name):
         if isinstance(event_name, str): self._call_one(event_name)
         else:
@@ -125,3 +143,21 @@ class LeanLearner(Learner):
             cbs = self._handlers[event_name] = [cb for cb in self.cbs.sorted('order')
                                                 if event_name == 'after_fit' or _handles(cb, event_name)]
         for cb in cbs: cb(event_name)
+
+def _combined_cos(pct, start, middle, end):
+    "fastai's `combined_cos` (cosine `start`->`middle` for the first `pct` of training, then -> `end`), placed with NumPy float32 scalars"
+    pcts = np.cumsum(np.array([0, pct, 1-pct], dtype=np.float32), dtype=np.float32)  # fastai: a float32 tensor
+    scheds = [SchedCos(start, middle), SchedCos(middle, end)]
+    def _inner(pos):
+        pos = np.float32(pos)  # as torch does with a Python float against a float32 tensor
+        idx = min(int(np.flatnonzero(pos >= pcts).max()), len(pcts) - 2)
+        return scheds[idx](float((pos - pcts[idx]) / (pcts[idx+1] - pcts[idx])))
+    return _inner
+
+def _accuracy(inp, targ, axis=-1):
+    "fastai's `accuracy` on plain tensors (no `TensorBase`, no `test_eq`)"
+    pred, targ = inp.argmax(dim=axis).reshape(-1), targ.reshape(-1)
+    if len(pred) != len(targ): raise ValueError(f"accuracy: {len(pred)} predictions for {len(targ)} targets")
+    return (pred == targ).float().mean()
+_accuracy.__name__ = 'accuracy'  # its column in fastai's table
+

@@ -81,3 +81,18 @@ def test_fastai_event_dispatch_is_the_one_leanlearner_replaces():
     from fastai.callback.core import Callback
     got = {f.__qualname__: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16] for f in (Learner.__call__, Learner._call_one, Callback.__call__)}
     assert got == {'Learner.__call__': 'a4e165c6fb366bb9', 'Learner._call_one': 'e30949028df13e88', 'Callback.__call__': '0920595b5310a3a4'}, got
+
+def test_fastai_functions_leanlearner_copies():
+    """`LeanLearner.fit_one_cycle` is fastai's `fit_one_cycle` with `_combined_cos` (fastai's `combine_scheds`/`combined_cos` in
+    NumPy float32), its metrics setter is fastai's with `_accuracy` (fastai's `accuracy`/`flatten_check` on plain tensors).
+    If a fastai release changes any of these, this fails: carry the change over to 01_learner (its checks compare values), then update the hashes."""
+    import hashlib, inspect
+    from fastai.learner import Learner
+    from fastai.callback.schedule import combine_scheds, combined_cos
+    from fastai.metrics import accuracy
+    from fastai.torch_core import flatten_check
+    fs = dict(fit_one_cycle=Learner.fit_one_cycle, combine_scheds=combine_scheds, combined_cos=combined_cos,
+              accuracy=accuracy, flatten_check=flatten_check, metrics_setter=Learner.metrics.fset)
+    got = {k: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16] for k, f in fs.items()}
+    assert got == {'fit_one_cycle': 'e2ea8084f0fe6b50', 'combine_scheds': '348105aef23f87d3', 'combined_cos': '1d1e3b4097434989',
+                   'accuracy': 'aa6585ab0b327931', 'flatten_check': 'fb40c935038c8fa5', 'metrics_setter': 'b7189e063f996294'}, got
