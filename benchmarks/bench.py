@@ -9,14 +9,15 @@ five one after another in an order that rotates from one repetition to the next 
   - bare: fastai's `fit_one_cycle` written out as a plain loop, fastai's own `Adam` (so it does the same math);
   - adamw: the helper with `opt_func` = torch's AdamW through fastai's `OptimWrapper` (a candidate, not adopted).
 Each ratio is the median, over --reps repetitions, of a variant's fit time over the PyTorch loop's in the same
-repetition; the spread (lowest-highest) is beside it. Times count `fit` alone (the data is built, and the garbage
-collected, beforehand). The fits are short (BENCH_EPOCHS, DEFAULT_BENCH_EPOCHS) so that the variants of one repetition
+repetition; the spread (lowest-highest) is beside it. Times count the training loop or `fit_one_cycle` alone (the
+data, model, optimizer or Learner are built, and the garbage collected, beforehand). The fits are short (BENCH_EPOCHS, DEFAULT_BENCH_EPOCHS) so that the variants of one repetition
 run seconds apart and the machine's drift cancels in their ratio; one untimed fit of each variant comes first (a
 process's first fit runs up to 3x slower). The per-batch overhead is the median, over the repetitions, of
 (variant - loop) / batches fitted.
 
-Where the time goes: for one small model (rnn3), the callback events' time per batch inside a real fit (fastai's
-`Learner` against the helper's `LeanLearner`), and the per-call cost of the pieces `LeanLearner` replaces.
+Where the time goes: per batch, what each variant adds to the PyTorch loop; for one small model (rnn3), the time
+per batch spent in callback events inside a one-epoch fit (fastai's `Learner` against the helper's `LeanLearner`),
+and the per-call cost of two of the pieces `LeanLearner` replaces.
 
 Command line: whole-process wall time of `humannums --help`, `predict` and `generate` on a model file, beside
 `python -c "import torch"`: median of --cli-reps runs after one warm-up.
@@ -65,10 +66,10 @@ def _ar_tar(exp):
     return (regs[0].alpha, regs[0].beta) if regs else (0., 0.)
 
 def _loop(exp, model, dls, epochs, step):
-    "A plain training loop: `step(loss)` after each batch's loss (with AR/TAR), then a validation pass per epoch: accuracies"
+    "A plain training loop: `step(loss)` after each batch's loss (with AR/TAR), then a validation pass per epoch: (seconds, accuracies)"
     alpha, beta = _ar_tar(exp)
     reset = getattr(model, 'reset', lambda: None)
-    accs = []
+    accs, start = [], time.perf_counter()
     for epoch in range(epochs):
         model.train(); reset()
         for x, y in dls.train:
@@ -87,7 +88,7 @@ def _loop(exp, model, dls, epochs, step):
                 correct += (out.argmax(-1) == y).sum().item(); n += y.numel()
         accs.append(correct / n)
     reset()
-    return accs
+    return time.perf_counter() - start, accs
 
 def bare_fit(exp, epochs, seed, dls):
     "fastai's fit_one_cycle written out as a plain loop: fastai's Adam, the same schedules, resets and metrics"
@@ -132,16 +133,18 @@ def learner_fit(exp, epochs, seed, dls):
     "The fastai code the notebooks show: Learner(dls, model, loss_func, metrics=accuracy, cbs) and fit_one_cycle (no progress bar)"
     seed_all(seed)
     learn = Learner(dls, exp.make_model(len(load_nums()[1])), loss_func=exp.loss_func, metrics=accuracy, cbs=_cbs(exp))
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, exp.lr, **exp.fit_kwargs)
-    return epoch_metric(learn, 'accuracy')
+    with learn.no_bar(), learn.no_logging():
+        start = time.perf_counter(); learn.fit_one_cycle(epochs, exp.lr, **exp.fit_kwargs); seconds = time.perf_counter() - start
+    return seconds, epoch_metric(learn, 'accuracy')
 
 def adamw_fit(exp, epochs, seed, dls):
     "The helper's LeanLearner with torch's AdamW as its optimizer, through fastai's OptimWrapper"
     seed_all(seed)
     learn = make_learner(exp.make_model(len(load_nums()[1])), dls, loss_func=exp.loss_func, stateful=exp.stateful,
                          cbs=exp.cbs() if exp.cbs else None, opt_func=partial(OptimWrapper, opt=torch.optim.AdamW))
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, exp.lr, **exp.fit_kwargs)
-    return epoch_metric(learn, 'accuracy')
+    with learn.no_bar(), learn.no_logging():
+        start = time.perf_counter(); learn.fit_one_cycle(epochs, exp.lr, **exp.fit_kwargs); seconds = time.perf_counter() - start
+    return seconds, epoch_metric(learn, 'accuracy')
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -157,8 +160,7 @@ def bench_model(name, reps):
     def helper(dls, ep=ep):  # the library's path: its own data (built inside `train`), timed by `train` around `fit` alone
         learn = exp.train(seed=42, epochs=ep)
         return learn.run_info.seconds, epoch_metric(learn, 'accuracy')
-    def other(fit, dls, ep=ep):
-        t = time.perf_counter(); accs = fit(exp, ep, 42, dls); return time.perf_counter() - t, accs
+    def other(fit, dls, ep=ep): return fit(exp, ep, 42, dls)  # (seconds of the loop or `fit_one_cycle` alone, accuracies)
     runs = dict(helper=helper, learner=partial(other, learner_fit), pytorch=partial(other, pytorch_fit),
                 bare=partial(other, bare_fit), adamw=partial(other, adamw_fit))
     for v in VARIANTS: runs[v](exp.dls(), ep=1)  # warm-up, untimed
@@ -193,20 +195,20 @@ def _best_us(f, n=2000, rounds=5):
     return best
 
 def where_time_goes(name='rnn3'):
-    "Callback events' microseconds per batch inside a one-epoch fit (plain Learner, LeanLearner), and the pieces LeanLearner replaces"
+    "Microseconds per batch in callback events (all of `Learner.__call__`) in a one-epoch fit, plain Learner and LeanLearner; two replaced pieces per call"
     import numpy as np
-    from fastai.callback.schedule import combined_cos, ParamScheduler
+    from fastai.callback.schedule import ParamScheduler
     from humannums import learner as hl
     exp, spent = get_experiment(name), {}
-    for kind, cls in (('learner', Learner), ('helper', hl.LeanLearner)):
-        orig, tot, n = cls._call_one, [0.], [0]
+    for kind, cls in (('learner', Learner), ('helper', hl.LeanLearner)):  # each defines its own __call__
+        orig, tot, n = cls.__call__, [0.], [0]
         def timed(self, e, orig=orig, tot=tot, n=n):
             t = time.perf_counter(); orig(self, e); tot[0] += time.perf_counter() - t; n[0] += e == 'after_batch'
         for rep in range(2):  # the first fit is a warm-up
             tot[0] = n[0] = 0
-            cls._call_one = timed
+            cls.__call__ = timed
             try: learner_fit(exp, 1, 42, exp.dls()) if kind == 'learner' else exp.train(seed=42, epochs=1)
-            finally: cls._call_one = orig
+            finally: cls.__call__ = orig
         spent[kind] = tot[0] / n[0] * 1e6
     args = (0.25, np.array([4e-4]), np.array([1e-2]), np.array([1e-7]))
     learn = exp.train(seed=42, epochs=1)
@@ -344,27 +346,31 @@ def main():
            ('(every model above).' if all(r['same_result'] for r in rows) else
             f"except: {', '.join(r['model'] for r in rows if not r['same_result'])}.")]
     md += ['', '## Where the time goes', '',
-           "fastai's bookkeeping costs about the same per batch whatever the model, so it weighs most where a batch's "
-           "arithmetic is cheapest. Per batch fitted (training and validation), the PyTorch loop's time and what each "
-           "variant spends on top of it (median over the repetitions):", '',
-           '| model | batches per fit | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch |', '|---|---:|---:|---:|---:|']
+           "fastai's bookkeeping is a cost per batch, not per word, so it weighs most where a batch's arithmetic is cheapest. "
+           "Per batch fitted (training and validation), the PyTorch loop's time and what each variant spends on top of it "
+           "(median over the repetitions); the bare loop has fastai's Adam and schedules but no `Learner`, so the helper's "
+           "figure minus the bare loop's is the `Learner`'s own bookkeeping:", '',
+           '| model | batches per fit | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch | bare loop +ms/batch |',
+           '|---|---:|---:|---:|---:|---:|']
     md += [f"| {r['model']} | {r['batches_per_fit']} | {r['ms_per_batch_pytorch']:.2f} | {r['overhead_ms_per_batch']['helper']:+.2f} | "
-           f"{r['overhead_ms_per_batch']['learner']:+.2f} |" for r in rows]
+           f"{r['overhead_ms_per_batch']['learner']:+.2f} | {r['overhead_ms_per_batch']['bare']:+.2f} |" for r in rows]
     w = where
-    md += ['', f"Inside a one-epoch fit of {w['model']}, the callback events take {w['events_us_per_batch']['learner']:.0f} us per batch "
-           f"with fastai's `Learner` and {w['events_us_per_batch']['helper']:.0f} us with the helper's `LeanLearner` (which calls a "
-           "callback only for the events it handles). Two of the pieces `LeanLearner` replaces, per call (best of 5 rounds):", '',
+    md += ['', f"Inside a one-epoch fit of {w['model']} (in a process of its own), the callback events take "
+           f"{w['events_us_per_batch']['learner']:.0f} us per batch with fastai's `Learner` and {w['events_us_per_batch']['helper']:.0f} us "
+           "with the helper's `LeanLearner`: its lighter dispatch, and the schedule and accuracy it replaces, which run inside "
+           "those events. Those two pieces, per call (best of 5 rounds):", '',
            '| piece | fastai us | helper us |', '|---|---:|---:|',
            f"| `ParamScheduler.before_batch` (every training batch), fastai's `combined_cos` / `_combined_cos` | "
            f"{w['param_scheduler_us']['fastai']:.1f} | {w['param_scheduler_us']['helper']:.1f} |",
            f"| `accuracy` on one {w['model']} batch (every validation batch), fastai's / `_accuracy` | "
            f"{w['accuracy_us']['fastai']:.1f} | {w['accuracy_us']['helper']:.1f} |"]
     if wr := next((r for r in rows if r['model'] == w['model']), None):
-        md += ['', f"So for {w['model']}, whose batch takes the PyTorch loop {wr['ms_per_batch_pytorch']:.2f} ms, the helper adds "
-                   f"{wr['overhead_ms_per_batch']['helper']:.2f} ms a batch, {w['events_us_per_batch']['helper'] / 1e3:.2f} ms of it in "
-                   f"callback events, and the plain `Learner` adds {wr['overhead_ms_per_batch']['learner']:.2f} ms, "
-                   f"{w['events_us_per_batch']['learner'] / 1e3:.2f} ms of it in events. Fewer, larger batches (rnn4's "
-                   "16 words a row) dilute the same cost."]
+        md += ['', f"So a batch of {w['model']} takes the PyTorch loop {wr['ms_per_batch_pytorch']:.2f} ms, and fastai's events "
+                   f"alone take {w['events_us_per_batch']['learner'] / 1e3:.2f} ms of a plain `Learner`'s batch and "
+                   f"{w['events_us_per_batch']['helper'] / 1e3:.2f} ms of the helper's."]
+        if r4 := next((r for r in rows if r['model'] == 'rnn4'), None):
+            md[-1] += (f" rnn4 reads 16 words a row instead of 3: its batch takes the loop {r4['ms_per_batch_pytorch']:.2f} ms, "
+                       f"and the helper adds {r4['overhead_ms_per_batch']['helper']:+.2f} ms to it.")
     md += ['', '## The command line', '', f'Whole-process wall time, median of {a.cli_reps} runs after a warm-up.', '',
            '| command | seconds |', '|---|---:|'] + [f'| `{k}` | {v:.2f} |' for k, v in cli.items()]
     if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '

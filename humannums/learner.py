@@ -114,7 +114,7 @@ def compare(measured:dict) -> pd.DataFrame:
 def _handles(cb, event_name:str) -> bool: return hasattr(type(cb), event_name) or event_name in vars(cb)
 
 class LeanLearner(Learner):
-    "A fastai `Learner` that skips the callbacks which don't handle an event (same results, less overhead)"
+    "A fastai `Learner` with a lighter event dispatch, `fit_one_cycle` schedule and `accuracy` (same results, less overhead)"
     @property
     def metrics(self): return self._metrics
     @metrics.setter
@@ -146,6 +146,7 @@ class LeanLearner(Learner):
 
 def _combined_cos(pct, start, middle, end):
     "fastai's `combined_cos` (cosine `start`->`middle` for the first `pct` of training, then -> `end`), placed with NumPy float32 scalars"
+    if not 0 <= pct <= 1: raise ValueError(f"pct_start must be from 0 to 1, got {pct!r}")  # fastai: two asserts
     pcts = np.cumsum(np.array([0, pct, 1-pct], dtype=np.float32), dtype=np.float32)  # fastai: a float32 tensor
     scheds = [SchedCos(start, middle), SchedCos(middle, end)]
     def _inner(pos):

@@ -84,15 +84,16 @@ def test_fastai_event_dispatch_is_the_one_leanlearner_replaces():
 
 def test_fastai_functions_leanlearner_copies():
     """`LeanLearner.fit_one_cycle` is fastai's `fit_one_cycle` with `_combined_cos` (fastai's `combine_scheds`/`combined_cos` in
-    NumPy float32), its metrics setter is fastai's with `_accuracy` (fastai's `accuracy`/`flatten_check` on plain tensors).
+    NumPy float32: fastai's `tensor` makes its positions float32), its metrics setter is fastai's with `_accuracy` (fastai's
+    `accuracy`/`flatten_check` on plain tensors).
     If a fastai release changes any of these, this fails: carry the change over to 01_learner (its checks compare values), then update the hashes."""
     import hashlib, inspect
     from fastai.learner import Learner
     from fastai.callback.schedule import combine_scheds, combined_cos
     from fastai.metrics import accuracy
-    from fastai.torch_core import flatten_check
-    fs = dict(fit_one_cycle=Learner.fit_one_cycle, combine_scheds=combine_scheds, combined_cos=combined_cos,
+    from fastai.torch_core import flatten_check, tensor
+    fs = dict(fit_one_cycle=Learner.fit_one_cycle, combine_scheds=combine_scheds, combined_cos=combined_cos, tensor=tensor,
               accuracy=accuracy, flatten_check=flatten_check, metrics_setter=Learner.metrics.fset)
     got = {k: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16] for k, f in fs.items()}
-    assert got == {'fit_one_cycle': 'e2ea8084f0fe6b50', 'combine_scheds': '348105aef23f87d3', 'combined_cos': '1d1e3b4097434989',
+    assert got == {'fit_one_cycle': 'e2ea8084f0fe6b50', 'combine_scheds': '348105aef23f87d3', 'combined_cos': '1d1e3b4097434989', 'tensor': '384e140bca217e43',
                    'accuracy': 'aa6585ab0b327931', 'flatten_check': 'fb40c935038c8fa5', 'metrics_setter': 'b7189e063f996294'}, got
