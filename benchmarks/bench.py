@@ -23,6 +23,7 @@ Command line: whole-process wall time of `humannums --help`, `predict` and `gene
 `python -c "import torch"`: median of --cli-reps runs after one warm-up.
 
     .venv/bin/python benchmarks/bench.py [--models rnn4 awd] [--reps 4] [--jobs 2] [--series] [--out benchmarks/results]
+    .venv/bin/python benchmarks/bench.py --render   # rewrite bench.md from bench.json (after editing the report's text)
 
 Each model is measured in a fresh Python process with one torch thread (as the notebooks run), so its peak
 memory (max RSS) is its own; --jobs runs that many of those processes at once (default 1: a second one on 2
@@ -271,6 +272,82 @@ def _measure(name, reps, what='--one'):
 
 GOALS = {'helper': 1.15, 'learner': 1.3}  # issue 18: medians on 2 cores, against the PyTorch loop
 
+def write_report(data, out:Path):
+    "Write `data` (what `bench.json` holds) as `out/bench.md`; return the targets missed"
+    info, rows, where, cli, lf = data['info'], data['models'], data['where_time_goes'], data['cli_seconds'], data['loop_vs_fused_ms']
+    series, jobs = info['series_seconds'], info['series_jobs']
+    rng = lambda r, v: f"{r['ratio_to_pytorch'][v]:.2f} ({r['ratio_range'][v][0]:.2f}-{r['ratio_range'][v][1]:.2f})"
+    md = ['# Benchmarks', '',
+          f"Written by `benchmarks/bench.py` in one run ({info['bench_seconds']/60:.0f} min): torch {info['torch']}, one torch thread per "
+          f"process, {info['jobs']} such process{'es' if info['jobs'] > 1 else ''} at a time on {info['cores']} cores ({info['cpu']}), Python {info['python']}.", '',
+          '## Training, against what a PyTorch user writes', '',
+          f"Fit time relative to a plain PyTorch loop with `torch.optim.AdamW` and `OneCycleLR` (same model, data, schedule and "
+          f"hyper-parameters): median over {info['reps']} repetitions of each variant's time over the loop's in the same repetition "
+          f"(lowest-highest in brackets), the variants alternating in a rotating order in one process, after one untimed fit "
+          f"of each. Short fits (the epochs column), so that a repetition's variants run close together. Goals (issue 18): helper "
+          f"<= {GOALS['helper']}, plain `Learner` <= {GOALS['learner']}.", '',
+          '| model | epochs | PyTorch loop s/epoch | helper (`train`) | plain fastai `Learner` | bare loop, fastai Adam | helper + AdamW (`OptimWrapper`) | accuracy helper / learner / PyTorch / AdamW | peak RSS MB |',
+          '|---|---:|---:|---:|---:|---:|---:|---|---:|']
+    for r in rows:
+        ac = r['acc']
+        md.append(f"| {r['model']} | {r['epochs']} of {r['recipe_epochs']} | "
+                  f"{r['s_per_epoch']['pytorch']:.3f} | {rng(r, 'helper')} | {rng(r, 'learner')} | {rng(r, 'bare')} | {rng(r, 'adamw')} | "
+                  f"{ac['helper']:.4f} / {ac['learner']:.4f} / {ac['pytorch']:.4f} / {ac['adamw']:.4f} | {r['peak_rss_mb']:.0f} |")
+    goal_rows = [r for r in rows if r['model'] in GOAL_MODELS]
+    verdict = lambda v: ', '.join(f"{r['model']} {r['ratio_to_pytorch'][v]:.2f} "
+                                  f"{'ok' if r['ratio_to_pytorch'][v] <= GOALS[v] else 'MISSED'}" for r in goal_rows)
+    if goal_rows:
+        md += ['', f"Goals for {', '.join(r['model'] for r in goal_rows)}: helper <= {GOALS['helper']}: {verdict('helper')}; "
+                   f"plain `Learner` <= {GOALS['learner']}: {verdict('learner')}."]
+    md += ['', 'The helper and the plain `Learner` give the same accuracy to the last digit ' +
+           ('(every model above).' if all(r['same_result'] for r in rows) else
+            f"except: {', '.join(r['model'] for r in rows if not r['same_result'])}.")]
+    md += ['', '## Where the time goes', '',
+           "Per batch fitted (training and validation), the PyTorch loop's time and what each variant spends on top of it "
+           "(median over the repetitions). The bare loop has fastai's Adam and schedules but no `Learner`, so the helper's "
+           "figure minus the bare loop's is what the `Learner` costs. That cost is paid per batch and doesn't shrink with "
+           "the model, so it weighs most where a batch's arithmetic is cheapest; on the largest models it is within the "
+           "noise of a batch's time:", '',
+           '| model | batches per fit | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch | bare loop +ms/batch |',
+           '|---|---:|---:|---:|---:|---:|']
+    md += [f"| {r['model']} | {r['batches_per_fit']} | {r['ms_per_batch_pytorch']:.2f} | {r['overhead_ms_per_batch']['helper']:+.2f} | "
+           f"{r['overhead_ms_per_batch']['learner']:+.2f} | {r['overhead_ms_per_batch']['bare']:+.2f} |" for r in rows]
+    w = where
+    md += ['', f"Inside a one-epoch fit of {w['model']} (in a process of its own), the callback events take "
+           f"{w['events_us_per_batch']['learner']:.0f} us per batch with fastai's `Learner` and {w['events_us_per_batch']['helper']:.0f} us "
+           "with the helper's `LeanLearner`: its lighter dispatch, and the schedule and accuracy it replaces, which run inside "
+           "those events. Those two pieces, per call (best of 5 rounds):", '',
+           '| piece | fastai us | helper us |', '|---|---:|---:|',
+           f"| `ParamScheduler.before_batch` (every training batch), fastai's `combined_cos` / `_combined_cos` | "
+           f"{w['param_scheduler_us']['fastai']:.1f} | {w['param_scheduler_us']['helper']:.1f} |",
+           f"| `accuracy` on one {w['model']} batch (every validation batch), fastai's / `_accuracy` | "
+           f"{w['accuracy_us']['fastai']:.1f} | {w['accuracy_us']['helper']:.1f} |"]
+    if wr := next((r for r in rows if r['model'] == w['model']), None):
+        md += ['', f"So a batch of {w['model']} takes the PyTorch loop {wr['ms_per_batch_pytorch']:.2f} ms, and fastai's events "
+                   f"alone take {w['events_us_per_batch']['learner'] / 1e3:.2f} ms of a plain `Learner`'s batch and "
+                   f"{w['events_us_per_batch']['helper'] / 1e3:.2f} ms of the helper's."]
+        if r4 := next((r for r in rows if r['model'] == 'rnn4'), None):
+            md[-1] += (f" rnn4 reads 16 words a row instead of 3: its batch takes the loop {r4['ms_per_batch_pytorch']:.2f} ms, "
+                       f"and the helper adds {r4['overhead_ms_per_batch']['helper']:+.2f} ms to it.")
+    md += ['', '## The command line', '', f"Whole-process wall time, median of {info['cli_reps']} runs after a warm-up.", '',
+           '| command | seconds |', '|---|---:|'] + [f'| `{k}` | {v:.2f} |' for k, v in cli.items()]
+    by = lambda start: next((v for k, v in cli.items() if k.startswith(start)), None)
+    if None not in (pred := by('humannums predict rnn4'), core := by('python -c "import fastai.torch_core"'), tor := by('python -c "import torch"')):
+        md += ['', f"`predict` takes {pred:.2f} s, against {core:.2f} s for importing `fastai.torch_core` alone and {tor:.2f} s for "
+                   "`import torch`: the models subclass fastai's `Module`, which is defined there, so loading one costs what "
+                   f"importing fastai's core costs (the two differ by {pred - core:+.2f} s in this run: our modules, reading the file "
+                   "and running the model add little to it)."]
+    if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '
+                          'as `make test` runs them).']
+    targets = [r for r in rows if r.get('target_s') is not None]
+    if targets:
+        md += ['', '| model | whole training s (helper) | target s | |', '|---|---:|---:|---|']
+        md += [f"| {r['model']} | {r['train_s']:.1f} | {r['target_s']} | {'ok' if r['train_s'] <= r['target_s'] else 'MISSED'} |" for r in targets]
+    md += ['', '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
+    (out/'bench.md').write_text('\n'.join(md) + '\n')
+    print('\n'.join(md))
+    return [f"{r['model']} {r['train_s']:.1f}s > {r['target_s']}s" for r in targets if r['train_s'] > r['target_s']]
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--models', nargs='+', default=['rnn1', 'rnn3', 'rnn4', 'lstm', 'awd', 'awd_gru', 'transformer_pointer'], choices=list(EXPERIMENTS))
@@ -281,7 +358,9 @@ def main():
     p.add_argument('--series', action='store_true', help='also time the whole notebook series')
     p.add_argument('--one', help=argparse.SUPPRESS)  # internal: measure one model in this process, print JSON
     p.add_argument('--where', help=argparse.SUPPRESS)  # internal: where one model's time goes, in this process, print JSON
+    p.add_argument('--render', action='store_true', help="rewrite OUT/bench.md from OUT/bench.json (a run's figures), measuring nothing")
     a = p.parse_args()
+    if a.render: return write_report(json.loads((a.out/'bench.json').read_text()), a.out) and None
     if a.where:
         torch.set_num_threads(1)
         return print(json.dumps(where_time_goes(a.where)))
@@ -319,70 +398,8 @@ def main():
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out/'bench.json').write_text(json.dumps(dict(info=info, models=rows, where_time_goes=where, cli_seconds=cli,
                                                     loop_vs_fused_ms=lf), indent=1))
-    rng = lambda r, v: f"{r['ratio_to_pytorch'][v]:.2f} ({r['ratio_range'][v][0]:.2f}-{r['ratio_range'][v][1]:.2f})"
-    md = ['# Benchmarks', '',
-          f"Written by `benchmarks/bench.py` in one run ({info['bench_seconds']/60:.0f} min): torch {info['torch']}, one torch thread per "
-          f"process, {a.jobs} such process{'es' if a.jobs > 1 else ''} at a time on {info['cores']} cores ({info['cpu']}), Python {info['python']}.", '',
-          '## Training, against what a PyTorch user writes', '',
-          f"Fit time relative to a plain PyTorch loop with `torch.optim.AdamW` and `OneCycleLR` (same model, data, schedule and "
-          f"hyper-parameters): median over {a.reps} repetitions of each variant's time over the loop's in the same repetition "
-          f"(lowest-highest in brackets), the variants alternating in a rotating order in one process, after one untimed fit "
-          f"of each. Short fits (the epochs column), so that a repetition's variants run close together. Goals (issue 18): helper "
-          f"<= {GOALS['helper']}, plain `Learner` <= {GOALS['learner']}.", '',
-          '| model | epochs | PyTorch loop s/epoch | helper (`train`) | plain fastai `Learner` | bare loop, fastai Adam | helper + AdamW (`OptimWrapper`) | accuracy helper / learner / PyTorch / AdamW | peak RSS MB |',
-          '|---|---:|---:|---:|---:|---:|---:|---|---:|']
-    for r in rows:
-        ac = r['acc']
-        md.append(f"| {r['model']} | {r['epochs']} of {r['recipe_epochs']} | "
-                  f"{r['s_per_epoch']['pytorch']:.3f} | {rng(r, 'helper')} | {rng(r, 'learner')} | {rng(r, 'bare')} | {rng(r, 'adamw')} | "
-                  f"{ac['helper']:.4f} / {ac['learner']:.4f} / {ac['pytorch']:.4f} / {ac['adamw']:.4f} | {r['peak_rss_mb']:.0f} |")
-    goal_rows = [r for r in rows if r['model'] in GOAL_MODELS]
-    verdict = lambda v: ', '.join(f"{r['model']} {r['ratio_to_pytorch'][v]:.2f} "
-                                  f"{'ok' if r['ratio_to_pytorch'][v] <= GOALS[v] else 'MISSED'}" for r in goal_rows)
-    if goal_rows:
-        md += ['', f"Goals for {', '.join(r['model'] for r in goal_rows)}: helper <= {GOALS['helper']}: {verdict('helper')}; "
-                   f"plain `Learner` <= {GOALS['learner']}: {verdict('learner')}."]
-    md += ['', 'The helper and the plain `Learner` give the same accuracy to the last digit ' +
-           ('(every model above).' if all(r['same_result'] for r in rows) else
-            f"except: {', '.join(r['model'] for r in rows if not r['same_result'])}.")]
-    md += ['', '## Where the time goes', '',
-           "fastai's bookkeeping is a cost per batch, not per word, so it weighs most where a batch's arithmetic is cheapest. "
-           "Per batch fitted (training and validation), the PyTorch loop's time and what each variant spends on top of it "
-           "(median over the repetitions); the bare loop has fastai's Adam and schedules but no `Learner`, so the helper's "
-           "figure minus the bare loop's is the `Learner`'s own bookkeeping:", '',
-           '| model | batches per fit | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch | bare loop +ms/batch |',
-           '|---|---:|---:|---:|---:|---:|']
-    md += [f"| {r['model']} | {r['batches_per_fit']} | {r['ms_per_batch_pytorch']:.2f} | {r['overhead_ms_per_batch']['helper']:+.2f} | "
-           f"{r['overhead_ms_per_batch']['learner']:+.2f} | {r['overhead_ms_per_batch']['bare']:+.2f} |" for r in rows]
-    w = where
-    md += ['', f"Inside a one-epoch fit of {w['model']} (in a process of its own), the callback events take "
-           f"{w['events_us_per_batch']['learner']:.0f} us per batch with fastai's `Learner` and {w['events_us_per_batch']['helper']:.0f} us "
-           "with the helper's `LeanLearner`: its lighter dispatch, and the schedule and accuracy it replaces, which run inside "
-           "those events. Those two pieces, per call (best of 5 rounds):", '',
-           '| piece | fastai us | helper us |', '|---|---:|---:|',
-           f"| `ParamScheduler.before_batch` (every training batch), fastai's `combined_cos` / `_combined_cos` | "
-           f"{w['param_scheduler_us']['fastai']:.1f} | {w['param_scheduler_us']['helper']:.1f} |",
-           f"| `accuracy` on one {w['model']} batch (every validation batch), fastai's / `_accuracy` | "
-           f"{w['accuracy_us']['fastai']:.1f} | {w['accuracy_us']['helper']:.1f} |"]
-    if wr := next((r for r in rows if r['model'] == w['model']), None):
-        md += ['', f"So a batch of {w['model']} takes the PyTorch loop {wr['ms_per_batch_pytorch']:.2f} ms, and fastai's events "
-                   f"alone take {w['events_us_per_batch']['learner'] / 1e3:.2f} ms of a plain `Learner`'s batch and "
-                   f"{w['events_us_per_batch']['helper'] / 1e3:.2f} ms of the helper's."]
-        if r4 := next((r for r in rows if r['model'] == 'rnn4'), None):
-            md[-1] += (f" rnn4 reads 16 words a row instead of 3: its batch takes the loop {r4['ms_per_batch_pytorch']:.2f} ms, "
-                       f"and the helper adds {r4['overhead_ms_per_batch']['helper']:+.2f} ms to it.")
-    md += ['', '## The command line', '', f'Whole-process wall time, median of {a.cli_reps} runs after a warm-up.', '',
-           '| command | seconds |', '|---|---:|'] + [f'| `{k}` | {v:.2f} |' for k, v in cli.items()]
-    if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '
-                          'as `make test` runs them).']
-    targets = [r for r in rows if r.get('target_s') is not None]
-    if targets:
-        md += ['', '| model | whole training s (helper) | target s | |', '|---|---:|---:|---|']
-        md += [f"| {r['model']} | {r['train_s']:.1f} | {r['target_s']} | {'ok' if r['train_s'] <= r['target_s'] else 'MISSED'} |" for r in targets]
-    md += ['', '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
-    (a.out/'bench.md').write_text('\n'.join(md) + '\n')
-    print('\n'.join(md))
-    if missed := [f"{r['model']} {r['train_s']:.1f}s > {r['target_s']}s" for r in targets if r['train_s'] > r['target_s']]:
+    if missed := write_report(json.loads((a.out/'bench.json').read_text()), a.out):
         sys.exit(f'time target missed: {", ".join(missed)}')
+
 
 if __name__ == '__main__': main()
