@@ -10,14 +10,15 @@ five one after another in an order that rotates from one repetition to the next 
   - adamw: the helper with `opt_func` = torch's AdamW through fastai's `OptimWrapper` (a candidate, not adopted).
 Each ratio is the median, over --reps repetitions, of a variant's fit time over the PyTorch loop's in the same
 repetition; the spread (lowest-highest) is beside it. Times count the training loop or `fit_one_cycle` alone (the
-data, model, optimizer or Learner are built, and the garbage collected, beforehand). The fits are short (BENCH_EPOCHS, DEFAULT_BENCH_EPOCHS) so that the variants of one repetition
-run seconds apart and the machine's drift cancels in their ratio; one untimed fit of each variant comes first (a
-process's first fit runs up to 3x slower). The per-batch overhead is the median, over the repetitions, of
+data, model, optimizer or Learner are built, and the garbage collected, beforehand; the fastai variants' `fit_one_cycle` creates its optimizer). The fits are short (BENCH_EPOCHS, DEFAULT_BENCH_EPOCHS) so that the variants of one repetition
+run seconds apart and the machine's drift cancels in their ratio; one untimed one-epoch fit of each variant comes
+first (a process's first fit runs several times slower). The per-batch overhead is the median, over the repetitions, of
 (variant - loop) / batches fitted.
 
 Where the time goes: per batch, what each variant adds to the PyTorch loop; for one small model (rnn3), the time
-per batch spent in callback events inside a one-epoch fit (fastai's `Learner` against the helper's `LeanLearner`),
-and the per-call cost of two of the pieces `LeanLearner` replaces.
+spent in all of `Learner.__call__` (every event, per-fit and per-epoch ones included) over the batches of the second
+of two one-epoch fits (fastai's `Learner` against the helper's `LeanLearner`), and the per-call cost of two of the
+pieces `LeanLearner` replaces.
 
 Command line: whole-process wall time of `humannums --help`, `predict` and `generate` on a model file, beside
 `python -c "import torch"`: median of --cli-reps runs after one warm-up.
@@ -180,7 +181,7 @@ def bench_model(name, reps):
                overhead_ms_per_batch={v: statistics.median([(a - b) / batches * 1e3 for a, b in zip(secs[v], secs['pytorch'])])
                                       for v in VARIANTS if v != 'pytorch'},
                ratio_to_pytorch={v: statistics.median(x) for v, x in ratio.items()},
-               ratio_range={v: (min(x), max(x)) for v, x in ratio.items()},
+               ratio_range={v: (min(x), max(x)) for v, x in ratio.items()}, ratios=ratio,
                acc=accs, same_result=abs(accs['helper'] - accs['bare']) < 1e-6 and abs(accs['helper'] - accs['learner']) < 1e-6)
     row['train_s'] = row['s_per_epoch']['helper'] * exp.epochs  # a whole training of the recipe, estimated from s/epoch
     row['target_s'] = TARGETS.get(name)
@@ -254,7 +255,8 @@ def cli_times(reps):
         times = {k: [] for k in cmds}
         for r in range(reps + 1):  # alternating, the first round a warm-up (disk cache)
             for k, cmd in cmds.items():
-                t = time.perf_counter(); subprocess.run(cmd, capture_output=True); dt = time.perf_counter() - t
+                t = time.perf_counter(); res = subprocess.run(cmd, capture_output=True); dt = time.perf_counter() - t
+                if res.returncode != (2 if '--k' in cmd else 0): sys.exit(f'{k} exited with {res.returncode}: {res.stderr.decode()[-500:]}')
                 if r: times[k].append(dt)
     return {k: statistics.median(v) for k, v in times.items()}
 
@@ -276,74 +278,108 @@ def write_report(data, out:Path):
     "Write `data` (what `bench.json` holds) as `out/bench.md`; return the targets missed"
     info, rows, where, cli, lf = data['info'], data['models'], data['where_time_goes'], data['cli_seconds'], data['loop_vs_fused_ms']
     series, jobs = info['series_seconds'], info['series_jobs']
-    rng = lambda r, v: f"{r['ratio_to_pytorch'][v]:.2f} ({r['ratio_range'][v][0]:.2f}-{r['ratio_range'][v][1]:.2f})"
+    ratio, over = (lambda r, v: r['ratio_to_pytorch'][v]), (lambda r, v: r['overhead_ms_per_batch'][v])
+    rng = lambda r, v: f"{ratio(r, v):.2f} ({r['ratio_range'][v][0]:.2f}-{r['ratio_range'][v][1]:.2f})"
+    row = lambda name: next((r for r in rows if r['model'] == name), None)
     md = ['# Benchmarks', '',
           f"Written by `benchmarks/bench.py` in one run ({info['bench_seconds']/60:.0f} min): torch {info['torch']}, one torch thread per "
           f"process, {info['jobs']} such process{'es' if info['jobs'] > 1 else ''} at a time on {info['cores']} cores ({info['cpu']}), Python {info['python']}.", '',
           '## Training, against what a PyTorch user writes', '',
           f"Fit time relative to a plain PyTorch loop with `torch.optim.AdamW` and `OneCycleLR` (same model, data, schedule and "
           f"hyper-parameters): median over {info['reps']} repetitions of each variant's time over the loop's in the same repetition "
-          f"(lowest-highest in brackets), the variants alternating in a rotating order in one process, after one untimed fit "
-          f"of each. Short fits (the epochs column), so that a repetition's variants run close together. Goals (issue 18): helper "
-          f"<= {GOALS['helper']}, plain `Learner` <= {GOALS['learner']}.", '',
-          '| model | epochs | PyTorch loop s/epoch | helper (`train`) | plain fastai `Learner` | bare loop, fastai Adam | helper + AdamW (`OptimWrapper`) | accuracy helper / learner / PyTorch / AdamW | peak RSS MB |',
+          "(lowest-highest in brackets). In each repetition the five variants run one after another in one process, the order "
+          "shifted by one from the last repetition, after one untimed one-epoch fit of each. The fits are short (epochs: timed "
+          "of the recipe's), so that a repetition's variants run close together; their accuracies are those of the short fits. "
+          "The fastai variants' times include creating the optimizer and the `Recorder`'s training and validation losses, "
+          "which the PyTorch loop doesn't compute. Peak RSS is the whole process's (all five variants). "
+          f"Goals (issue 18): helper <= {GOALS['helper']}, plain `Learner` <= {GOALS['learner']}.", '',
+          '| model | epochs | PyTorch loop s/epoch | helper (`train`) | plain fastai `Learner` | bare loop, fastai Adam | helper + AdamW (`OptimWrapper`) | accuracy helper / learner / bare / PyTorch / AdamW | peak RSS MB |',
           '|---|---:|---:|---:|---:|---:|---:|---|---:|']
     for r in rows:
         ac = r['acc']
         md.append(f"| {r['model']} | {r['epochs']} of {r['recipe_epochs']} | "
                   f"{r['s_per_epoch']['pytorch']:.3f} | {rng(r, 'helper')} | {rng(r, 'learner')} | {rng(r, 'bare')} | {rng(r, 'adamw')} | "
-                  f"{ac['helper']:.4f} / {ac['learner']:.4f} / {ac['pytorch']:.4f} / {ac['adamw']:.4f} | {r['peak_rss_mb']:.0f} |")
-    goal_rows = [r for r in rows if r['model'] in GOAL_MODELS]
-    verdict = lambda v: ', '.join(f"{r['model']} {r['ratio_to_pytorch'][v]:.2f} "
-                                  f"{'ok' if r['ratio_to_pytorch'][v] <= GOALS[v] else 'MISSED'}" for r in goal_rows)
-    if goal_rows:
-        md += ['', f"Goals for {', '.join(r['model'] for r in goal_rows)}: helper <= {GOALS['helper']}: {verdict('helper')}; "
-                   f"plain `Learner` <= {GOALS['learner']}: {verdict('learner')}."]
-    md += ['', 'The helper and the plain `Learner` give the same accuracy to the last digit ' +
-           ('(every model above).' if all(r['same_result'] for r in rows) else
-            f"except: {', '.join(r['model'] for r in rows if not r['same_result'])}.")]
+                  f"{ac['helper']:.4f} / {ac['learner']:.4f} / {ac['bare']:.4f} / {ac['pytorch']:.4f} / {ac['adamw']:.4f} | {r['peak_rss_mb']:.0f} |")
+    def verdict(r, v):
+        lo, hi = r['ratio_range'][v]
+        near = ' (within the spread)' if lo <= GOALS[v] <= hi else ''
+        return f"{r['model']} {ratio(r, v):.2f} {'ok' if ratio(r, v) <= GOALS[v] else 'MISSED'}{near}"
+    if goal_rows := [r for r in rows if r['model'] in GOAL_MODELS]:
+        md += ['', f"**Goals** for {', '.join(r['model'] for r in goal_rows)}:", '',
+               f"- helper <= {GOALS['helper']}: " + '; '.join(verdict(r, 'helper') for r in goal_rows) + '.',
+               f"- plain `Learner` <= {GOALS['learner']}: " + '; '.join(verdict(r, 'learner') for r in goal_rows) + '.']
+    md += ['', 'The helper, the plain `Learner` and the bare loop give the same accuracy to the last digit ' +
+           ('(every model above): they do the same arithmetic. ' if all(r['same_result'] for r in rows) else
+            f"except: {', '.join(r['model'] for r in rows if not r['same_result'])}. ") +
+           "The PyTorch loop and the AdamW candidate use other code for the optimizer (and the loop for the schedule), so their "
+           "accuracies differ. The AdamW candidate is not adopted: its column is no faster than the helper's beyond the "
+           "spread, and it would change every figure of the series."]
     md += ['', '## Where the time goes', '',
            "Per batch fitted (training and validation), the PyTorch loop's time and what each variant spends on top of it "
-           "(median over the repetitions). The bare loop has fastai's Adam and schedules but no `Learner`, so the helper's "
-           "figure minus the bare loop's is what the `Learner` costs. That cost is paid per batch and doesn't shrink with "
-           "the model, so it weighs most where a batch's arithmetic is cheapest; on the largest models it is within the "
-           "noise of a batch's time:", '',
-           '| model | batches per fit | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch | bare loop +ms/batch |',
+           "(median over the repetitions of each repetition's difference; values below zero are noise). The bare loop has "
+           "fastai's Adam and schedules but no `Learner`, so the helper's figure minus the bare loop's is roughly what the "
+           "`Learner` costs. That cost grows far less than a batch's arithmetic from one model to the next, so it weighs most "
+           "where a batch's arithmetic is cheapest; on the largest models it is within the noise of a batch's time:", '',
+           '| model | batches per epoch | PyTorch loop ms/batch | helper +ms/batch | plain `Learner` +ms/batch | bare loop +ms/batch |',
            '|---|---:|---:|---:|---:|---:|']
-    md += [f"| {r['model']} | {r['batches_per_fit']} | {r['ms_per_batch_pytorch']:.2f} | {r['overhead_ms_per_batch']['helper']:+.2f} | "
-           f"{r['overhead_ms_per_batch']['learner']:+.2f} | {r['overhead_ms_per_batch']['bare']:+.2f} |" for r in rows]
-    w = where
-    md += ['', f"Inside a one-epoch fit of {w['model']} (in a process of its own), the callback events take "
-           f"{w['events_us_per_batch']['learner']:.0f} us per batch with fastai's `Learner` and {w['events_us_per_batch']['helper']:.0f} us "
-           "with the helper's `LeanLearner`: its lighter dispatch, and the schedule and accuracy it replaces, which run inside "
-           "those events. Those two pieces, per call (best of 5 rounds):", '',
+    md += [f"| {r['model']} | {r['batches_per_fit'] // r['epochs']} | {r['ms_per_batch_pytorch']:.2f} | {over(r, 'helper'):+.2f} | "
+           f"{over(r, 'learner'):+.2f} | {over(r, 'bare'):+.2f} |" for r in rows]
+    w, wr, r4 = where, row(where['model']), row('rnn4')
+    ev = w['events_us_per_batch']
+    md += ['', f"Inside a one-epoch fit of {w['model']} (the second of two, in a process of its own), all of `Learner.__call__` "
+           f"(every event: the callbacks' work and fastai's dispatch) takes {ev['learner']:.0f} us per batch with fastai's `Learner` "
+           f"and {ev['helper']:.0f} us with the helper's `LeanLearner`. Two of the pieces `LeanLearner` replaces run inside those "
+           "events; per call (best of 5 rounds):", '',
            '| piece | fastai us | helper us |', '|---|---:|---:|',
            f"| `ParamScheduler.before_batch` (every training batch), fastai's `combined_cos` / `_combined_cos` | "
            f"{w['param_scheduler_us']['fastai']:.1f} | {w['param_scheduler_us']['helper']:.1f} |",
            f"| `accuracy` on one {w['model']} batch (every validation batch), fastai's / `_accuracy` | "
-           f"{w['accuracy_us']['fastai']:.1f} | {w['accuracy_us']['helper']:.1f} |"]
-    if wr := next((r for r in rows if r['model'] == w['model']), None):
-        md += ['', f"So a batch of {w['model']} takes the PyTorch loop {wr['ms_per_batch_pytorch']:.2f} ms, and fastai's events "
-                   f"alone take {w['events_us_per_batch']['learner'] / 1e3:.2f} ms of a plain `Learner`'s batch and "
-                   f"{w['events_us_per_batch']['helper'] / 1e3:.2f} ms of the helper's."]
-        if r4 := next((r for r in rows if r['model'] == 'rnn4'), None):
-            md[-1] += (f" rnn4 reads 16 words a row instead of 3: its batch takes the loop {r4['ms_per_batch_pytorch']:.2f} ms, "
-                       f"and the helper adds {r4['overhead_ms_per_batch']['helper']:+.2f} ms to it.")
+           f"{w['accuracy_us']['fastai']:.1f} | {w['accuracy_us']['helper']:.1f} |", '',
+           f"They save {w['param_scheduler_us']['fastai'] - w['param_scheduler_us']['helper']:.0f} us on a training batch and "
+           f"{w['accuracy_us']['fastai'] - w['accuracy_us']['helper']:.0f} us on a validation batch; the rest of the "
+           f"{(ev['learner'] - ev['helper']) / 1e3:.2f} ms between the two is `LeanLearner`'s lighter dispatch."]
+    if wr and r4:
+        md += ['', f"**Why {wr['model']} pays more than rnn4.** Both train on about as many words an epoch "
+               f"({wr['tokens_per_epoch']:,} and {r4['tokens_per_epoch']:,}), but {wr['model']}'s rows are 3 words long and rnn4's 16, so {wr['model']} takes {wr['batches_per_fit'] // wr['epochs']} batches an epoch to rnn4's "
+               f"{r4['batches_per_fit'] // r4['epochs']}, and each of its batches is cheap: {wr['ms_per_batch_pytorch']:.2f} ms in the "
+               f"PyTorch loop, to rnn4's {r4['ms_per_batch_pytorch']:.2f} ms. The helper adds {over(wr, 'helper'):.2f} ms to each "
+               f"({over(wr, 'helper') / wr['ms_per_batch_pytorch']:.0%}; {over(wr, 'bare'):.2f} ms of it fastai's Adam and schedules, "
+               f"as the bare loop shows), and {over(r4, 'helper'):.2f} ms to rnn4's ({over(r4, 'helper') / r4['ms_per_batch_pytorch']:.0%}). "
+               f"A plain `Learner`'s events alone take {ev['learner'] / 1e3:.2f} ms of a {wr['model']} batch, "
+               f"{'more' if ev['learner'] / 1e3 > wr['ms_per_batch_pytorch'] else 'less'} than the PyTorch loop's whole batch; "
+               f"`LeanLearner`'s take {ev['helper'] / 1e3:.2f} ms. So {wr['model']}'s helper runs at "
+               f"{ratio(wr, 'helper'):.2f}x the PyTorch loop and {wr['s_per_epoch']['helper'] / wr['s_per_epoch']['bare']:.2f}x the bare "
+               f"loop, the plain `Learner` at {ratio(wr, 'learner'):.2f}x.",
+               '', f"**Why rnn4 misses the goals.** Its bare loop runs at {ratio(r4, 'bare'):.2f}x the PyTorch loop, so the whole gap "
+               f"is the `Learner`'s: {over(r4, 'helper'):+.2f} ms a batch for the helper, {over(r4, 'learner'):+.2f} ms for the plain "
+               "`Learner`. What `LeanLearner` still runs at every batch is fastai's: the `Recorder` (smoothed loss, losses and "
+               "metrics), `ParamScheduler`'s `set_hyper`, `CastToTensor` and the `Learner`'s own steps around the batch."]
     md += ['', '## The command line', '', f"Whole-process wall time, median of {info['cli_reps']} runs after a warm-up.", '',
-           '| command | seconds |', '|---|---:|'] + [f'| `{k}` | {v:.2f} |' for k, v in cli.items()]
+           '| command | seconds |', '|---|---:|']
+    for k, v in cli.items():
+        cmd, _, note = k.partition('  (')
+        md.append(f"| `{cmd}`{' (' + note if note else ''} | {v:.2f} |")
     by = lambda start: next((v for k, v in cli.items() if k.startswith(start)), None)
-    if None not in (pred := by('humannums predict rnn4'), core := by('python -c "import fastai.torch_core"'), tor := by('python -c "import torch"')):
-        md += ['', f"`predict` takes {pred:.2f} s, against {core:.2f} s for importing `fastai.torch_core` alone and {tor:.2f} s for "
-                   "`import torch`: the models subclass fastai's `Module`, which is defined there, so loading one costs what "
-                   f"importing fastai's core costs (the two differ by {pred - core:+.2f} s in this run: our modules, reading the file "
-                   "and running the model add little to it)."]
+    tor, core, hlp, use = by('python -c "import torch"'), by('python -c "import fastai.torch_core"'), by('humannums --help'), by('humannums predict (')
+    pred, gen = by('humannums predict rnn4'), by('humannums generate')
+    if None not in (tor, core, hlp, use, pred, gen):
+        md += ['', f"**Goals.** `--help` and a usage error under 0.5 s: {hlp:.2f} s and {use:.2f} s, "
+               f"{'ok' if max(hlp, use) < 0.5 else 'MISSED'}. `predict` and `generate` within 0.5 s of `import torch` "
+               f"({tor:.2f} s): {pred:.2f} s and {gen:.2f} s, {'ok' if max(pred, gen) <= tor + 0.5 else 'MISSED'} "
+               f"(+{pred - tor:.2f} s and +{gen - tor:.2f} s). Loading a model imports fastai's core: the models subclass fastai's "
+               "`Module`, which is defined in `fastai.torch_core`, and `humannums.data`, which the registry needs, builds fastai "
+               f"`DataLoaders`. Importing `fastai.torch_core` alone takes {core:.2f} s, as long as `predict` within this run's "
+               f"noise ({pred - core:+.2f} s): our modules, reading the file and running the model add little to it."]
     if series: md += ['', f'Whole notebook series: {series:.0f} s ({jobs} notebooks at a time, one torch thread each, '
-                          'as `make test` runs them).']
+                          'as `make notebooks` runs them).']
     targets = [r for r in rows if r.get('target_s') is not None]
     if targets:
-        md += ['', '| model | whole training s (helper) | target s | |', '|---|---:|---:|---|']
+        md += ['', "A whole training's time target, estimated as the helper's s/epoch above times the recipe's epochs:", '',
+               '| model | whole training s (helper, estimated) | target s | |', '|---|---:|---:|---|']
         md += [f"| {r['model']} | {r['train_s']:.1f} | {r['target_s']} | {'ok' if r['train_s'] <= r['target_s'] else 'MISSED'} |" for r in targets]
-    md += ['', '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
+    md += ['', "RNN4's recurrence as the Python loop of the notebooks, and as one fused `nn.RNN` call (what a faster RNN4, "
+           "and a faster yardstick, would use), one batch forward and backward:", '',
+           '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
     (out/'bench.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))
     return [f"{r['model']} {r['train_s']:.1f}s > {r['target_s']}s" for r in targets if r['train_s'] > r['target_s']]
@@ -369,6 +405,7 @@ def main():
         r = bench_model(a.one, a.reps)
         r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return print(json.dumps(r))
+    torch.set_num_threads(1)  # this process times the recurrence table, at one thread like the others
     t0 = time.perf_counter()
     with ThreadPoolExecutor(a.jobs) as pool:  # the costly models first, so that none is left running alone at the end
         order = [n for n in a.models if n in BENCH_EPOCHS] + [n for n in reversed(a.models) if n not in BENCH_EPOCHS]
@@ -390,7 +427,7 @@ def main():
             series = time.perf_counter() - t
         print(f'whole notebook series: {series:.0f}s')
     lf = loop_vs_fused(a.reps)
-    info = dict(threads=1, torch=torch.__version__, python=platform.python_version(), machine=platform.machine(),
+    info = dict(threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(), machine=platform.machine(),
                 cpu=next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), None)
                     if Path('/proc/cpuinfo').exists() else None,
                 cores=num_cpus(), reps=a.reps, jobs=a.jobs, cli_reps=a.cli_reps, series_seconds=series,
