@@ -102,7 +102,7 @@ def cmd_train(args):
     check_target(out)
     what, epochs, lr = model_summary(args.model)
     epochs, lr = args.epochs or epochs, args.lr or lr
-    print(f'training {args.model} ({what}): {epochs} epoch{"s" * (epochs != 1)} at lr {lr}, seed {args.seed}')
+    print(f'training {args.model} ({what}): {epochs} epoch{"s" * (epochs != 1)} at lr {lr}, seed {args.seed}', flush=True)
     tty = sys.stdout.isatty()  # fastai's live progress bar in a terminal; the results table alone otherwise
     learn = train_model(args.model, seed=args.seed, epochs=args.epochs, lr=args.lr, quiet=not tty)
     res = results(learn)
@@ -136,7 +136,8 @@ def cmd_reproduce(args):
     "Rerun every experiment and write the report"
     from humannums.zoo import reproduce
     t = time.perf_counter()
-    out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs)
+    out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs,
+                    progress=lambda line: print(line, flush=True))  # each run's line as it ends, also into a pipe or a log
     print(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s')
     print((out/'report.md').read_text())
 

@@ -286,7 +286,7 @@ def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs
     out = check_report_folder(out)  # before minutes of training, not after
     say = progress or (lambda *a: None)
     runs, curves = run_all(names, seeds, jobs=jobs, progress=lambda r: say(
-        f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) in {r['seconds']:.1f}s"))
+        f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) after {r['epochs']} epoch{'s' * (r['epochs'] != 1)} in {r['seconds']:.1f}s"))
     return write_report(out, runs, curves, seeds)
 
 # %% ../nbs/12_zoo.ipynb #ba45e6ea

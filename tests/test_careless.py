@@ -2,7 +2,7 @@
 something else, nothing grows without bound, and every mistake gets a message instead of a traceback.
 Special files are made in temporary folders (mkfifo, symlinks, a device node made with mknod); a full or
 read-only disk is a small tmpfs, mounted only where the test may (as root), skipped otherwise."""
-import os, shutil, stat, subprocess, sys, zipfile
+import os, shutil, stat, subprocess, sys, time, zipfile
 from pathlib import Path
 import pytest
 from conftest import hn, EXE
@@ -102,14 +102,17 @@ def test_full_disk_leaves_an_empty_config_that_is_repaired(tmp_path):
 def test_concurrent_first_runs(tmp_path):
     "Processes starting together on a fresh FASTAI_HOME all find the data (they used to read a half-written config.ini)"
     home, go = tmp_path/'home', tmp_path/'go'
-    code = ('import os, time, humannums.data as d\n'
+    code = ('import os, sys, time, humannums.data as d\n'
+            f'open(os.path.join({str(tmp_path)!r}, "ready-" + sys.argv[1]), "w").close()\n'  # imported: ready to go
             f'while not os.path.exists({str(go)!r}): time.sleep(0.005)\n'
             'print(len(d.load_nums()[0]))')
     env = dict(os.environ, FASTAI_HOME=str(home), OMP_NUM_THREADS='1')
-    procs = [subprocess.Popen([sys.executable, '-c', code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(10)]
-    import time; time.sleep(8)  # let every process finish importing, then start them at once
-    go.touch()
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(i)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(10)]
+    while len(list(tmp_path.glob('ready-*'))) < 10:  # every process has finished importing (however long that takes here)
+        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs if p.poll() is not None]
+        time.sleep(0.05)
+    go.touch()  # then they all start at once
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * 10, [e[-500:] for _, e in outs]
     assert [o.strip() for o, _ in outs] == ['63095'] * 10

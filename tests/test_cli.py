@@ -1,5 +1,5 @@
 "The `humannums` console script, driven as a user would: subprocesses, exit codes, messages, files."
-import csv, os, shutil, signal, subprocess, sys, time
+import csv, os, queue, re, shutil, signal, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
 
@@ -117,14 +117,31 @@ def test_train_out_is_folder(tmp_path):
     res = hn('train', 'rnn1', '--epochs', '1', '--out', tmp_path)
     assert res.returncode == 2 and 'is a folder' in res.stderr
 
+def _start(argv, tmp_path):
+    "Start `argv` (a command line) in the background with its output piped, and a reader thread for its stdout"
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout] + [lines.put(None)], daemon=True).start()
+    return proc, lines
+
+def _wait_for_line(proc, lines, pattern, safety=600):
+    "Block until the process prints a line matching `pattern` (no fixed wait: the condition, on a machine of any speed); the lines so far"
+    seen, deadline = [], time.monotonic() + safety  # the deadline is a safety net against a hang, not a guess at the speed
+    while True:
+        try: line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty: proc.kill(); raise AssertionError(f'no line matching {pattern!r} in {safety} s: {seen}')
+        if line is None:  # stdout closed: it ended before the condition
+            raise AssertionError(f'exited ({proc.wait()}) before a line matching {pattern!r}: {seen} {proc.stderr.read()[-2000:]}')
+        seen.append(line)
+        if re.search(pattern, line): return seen
+
 def test_ctrl_c_leaves_no_file(tmp_path):
     "SIGINT during training: exit 130, a message, and no model file or temp file"
-    proc = subprocess.Popen([EXE, 'train', 'rnn3', '--epochs', '50', '--out', str(tmp_path/'m.pth')],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(10)  # imports take a few seconds; 50 epochs of RNN3 take far longer than this
-    assert proc.poll() is None, proc.communicate()
+    # 1000 epochs: no machine finishes them in the moment between the line below and the signal
+    proc, lines = _start([EXE, 'train', 'rnn3', '--epochs', '1000', '--out', str(tmp_path/'m.pth')], tmp_path)
+    _wait_for_line(proc, lines, r'^training rnn3 ')  # printed (flushed) once the imports are done, as training starts
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    err = proc.stderr.read(); proc.wait(timeout=60)
     assert proc.returncode == 130, err
     assert 'interrupted' in err and 'Traceback' not in err
     assert list(tmp_path.iterdir()) == []
@@ -153,21 +170,38 @@ def test_reproduce_jobs_gives_the_same_runs(tmp_path):
     assert _rows(tmp_path/'one') == _rows(tmp_path/'two')
     assert (tmp_path/'one'/'curves.csv').read_text() == (tmp_path/'two'/'curves.csv').read_text()
 
-def test_ctrl_c_stops_the_workers(tmp_path):
-    "SIGINT during a parallel reproduce: exit 130, no report files, and no worker left running"
-    proc = subprocess.Popen([EXE, 'reproduce', '--models', 'rnn3', '--seeds', '4', '--jobs', '2', '--out', str(tmp_path/'rep')],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(15)  # the workers are up and training (4 runs of RNN3 take far longer)
-    assert proc.poll() is None, proc.communicate()
-    kids = subprocess.run(['pgrep', '-P', str(proc.pid)], capture_output=True, text=True).stdout.split()
-    assert len(kids) >= 2, kids
+_DRIVER = """import dataclasses, sys
+from humannums import zoo
+# spawn runs this top level again in every worker, so the workers train the recipe as changed here
+zoo.EXPERIMENTS['rnn3'] = dataclasses.replace(zoo.EXPERIMENTS['rnn3'], epochs={epochs})
+if __name__ == '__main__':
+    from humannums.cli import main
+    sys.exit(main(sys.argv[1:]))
+"""
+
+def _workers(pid):
+    "The pool's worker processes among the children of `pid` (not multiprocessing's resource tracker)"
+    kids = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout.split()
+    return [k for k in kids if 'spawn_main' in Path(f'/proc/{k}/cmdline').read_bytes().decode(errors='replace')]
+
+@pytest.mark.parametrize('epochs', [1, 10])  # runs made artificially short (a fraction of a second on a fast machine), and the recipe's own
+def test_ctrl_c_stops_the_workers(tmp_path, epochs):
+    "SIGINT during a parallel reproduce, while training is under way: exit 130, no report files, and no worker left running"
+    (tmp_path/'driver.py').write_text(_DRIVER.format(epochs=epochs))
+    # 40 runs on 2 workers: after the first one has finished, 39 are left, and the signal comes a moment later
+    proc, lines = _start([sys.executable, str(tmp_path/'driver.py'), 'reproduce', '--models', 'rnn3', '--seeds', '40', '--jobs', '2',
+                          '--out', str(tmp_path/'rep')], tmp_path)
+    done = _wait_for_line(proc, lines, r'^rnn3 +seed \d+: accuracy')  # a run has ended: the workers are training the next ones
+    assert f'after {epochs} epoch' in done[-1], done  # the driver's recipe is the one the workers train
+    kids = _workers(proc.pid)
+    assert len(kids) == 2, kids
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    err = proc.stderr.read(); proc.wait(timeout=60)
     assert proc.returncode == 130, err
     assert 'interrupted' in err and 'Traceback' not in err
     assert not (tmp_path/'rep').exists() or list((tmp_path/'rep').iterdir()) == []
     alive = lambda: [k for k in kids if Path(f'/proc/{k}').exists()]
-    for _ in range(20):  # multiprocessing's resource tracker leaves when it notices its parent is gone
+    for _ in range(120):  # the pool ends its workers as the parent unwinds; poll for that (a minute at most, as a safety net)
         if not alive(): break
         time.sleep(0.5)
     assert alive() == [], [Path(f'/proc/{k}/cmdline').read_text() for k in alive()]
