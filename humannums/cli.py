@@ -10,8 +10,9 @@ from pathlib import Path
 # (several seconds); each command imports what it needs.
 
 # %% auto #0
-__all__ = ['MAX_SEEDS', 'MAX_LR', 'MODELS', 'TRANSLATOR_NAMES', 'MAX_SEED', 'MAX_GENERATE', 'VOCAB_SIZE', 'make_parser',
-           'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate', 'cmd_translate', 'cmd_reproduce', 'main']
+__all__ = ['MAX_SEEDS', 'MAX_LR', 'MODELS', 'TRANSLATOR_NAMES', 'MAX_SEED', 'MAX_EPOCHS', 'MAX_GENERATE', 'VOCAB_SIZE',
+           'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate', 'cmd_translate', 'cmd_reproduce',
+           'main']
 
 # %% ../nbs/14_cli.ipynb #5847c418
 MAX_SEEDS, MAX_LR = 100, 1e38  # seeds per model; about float32's largest
@@ -19,7 +20,7 @@ MAX_SEEDS, MAX_LR = 100, 1e38  # seeds per model; about float32's largest
 MODELS = ('ffnn', 'rnn1', 'rnn2', 'rnn3', 'rnn4', 'rnn_multi', 'lstm', 'gru', 'awd', 'awd_gru', 'transformer',
           'transformer_pointer')  # zoo.EXPERIMENTS
 TRANSLATOR_NAMES = ('w2d', 'w2d_plain', 'w2d_plain_random', 'd2w', 'd2w_plain')  # zoo.TRANSLATORS
-MAX_SEED, MAX_GENERATE, VOCAB_SIZE = 2**32 - 2, 10_000, 30  # learner.MAX_SEED, inference.MAX_GENERATE, len(data.load_nums()[1])
+MAX_SEED, MAX_EPOCHS, MAX_GENERATE, VOCAB_SIZE = 2**32 - 2, 1000, 10_000, 30  # learner.MAX_SEED, learner.MAX_EPOCHS, inference.MAX_GENERATE, len(data.load_nums()[1])
 
 def _arg(kind, what:str, ok=lambda v: True):
     "An argparse type: `kind(s)` when `ok` accepts it, else the message 'expected `what`'"
@@ -40,7 +41,7 @@ def _name_in(names:tuple):
 
 def make_parser() -> argparse.ArgumentParser:
     "The `humannums` argument parser, with a subparser per command"
-    positive, nonneg = _arg(int, 'a positive integer', lambda v: v >= 1), _arg(int, 'a non-negative integer', lambda v: v >= 0)
+    nonneg = _arg(int, 'a non-negative integer', lambda v: v >= 0)
     p = argparse.ArgumentParser(prog='humannums', description='Recurrent language models on HUMAN_NUMBERS (fastai book ch. 12 and beyond).')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     sub.add_parser('data', help='make or verify the dataset and print its statistics',
@@ -49,12 +50,13 @@ def make_parser() -> argparse.ArgumentParser:
                        description='Train a model with its recipe; fastai shows progress and the results table.')
     t.add_argument('model', type=_name_in(MODELS + TRANSLATOR_NAMES),
                    help=f"a language model, one of: {', '.join(MODELS)}; or a translator of numbers (words to digits, digits to words), one of: {', '.join(TRANSLATOR_NAMES)}")
-    t.add_argument('--epochs', type=positive, help="number of epochs (default: the model's recipe)")
+    t.add_argument('--epochs', type=_arg(int, f'an integer from 1 to {MAX_EPOCHS}', lambda v: 1 <= v <= MAX_EPOCHS),
+                   help=f"number of epochs, 1 to {MAX_EPOCHS} (default: the model's recipe)")
     t.add_argument('--lr', type=_arg(float, f'a positive number up to {MAX_LR:g}', lambda v: 0 < v <= MAX_LR),
                    help="maximum learning rate (default: the model's recipe)")
     t.add_argument('--seed', type=_arg(int, f'a non-negative integer up to {MAX_SEED}', lambda v: 0 <= v <= MAX_SEED),
                    default=42, help=f'random seed, 0 to {MAX_SEED} (default: 42)')
-    t.add_argument('--out', type=Path, help='model file to write (default: MODEL.pth); never replaces anything but a regular file')
+    t.add_argument('--out', help='model file to write (default: MODEL.pth); replaces nothing but a humannums model file')
     pr = sub.add_parser('predict', help='the most likely next words after a text', description='Print the k most likely next words with their probabilities.')
     pr.add_argument('file', type=Path, help='model file written by `humannums train`')
     pr.add_argument('text', help='words, e.g. "seven thousand nine hundred"')
@@ -96,10 +98,11 @@ def cmd_train(args):
     from humannums.data import check_target, what_is, InputError
     from humannums.learner import results
     from humannums.zoo import model_summary, train_model
-    from humannums.inference import save_model
-    out = args.out or Path(f'{args.model}.pth')
-    if what_is(out) == 'a folder': raise InputError(f"--out {out} is a folder; give a file name such as {out/(args.model + '.pth')}")
-    check_target(out)
+    from humannums.inference import save_model, is_model_file
+    out = args.out or f'{args.model}.pth'
+    if out.endswith(('/', os.sep)) or what_is(out) == 'a folder':  # 'newdir/' would otherwise become a file named newdir
+        raise InputError(f"--out {out} is a folder; give a file name such as {Path(out)/(args.model + '.pth')}")
+    out = check_target(out, ours=is_model_file, kind='model file')  # before minutes of training; only a model file is replaced
     what, epochs, lr = model_summary(args.model)
     epochs, lr = args.epochs or epochs, args.lr or lr
     print(f'training {args.model} ({what}): {epochs} epoch{"s" * (epochs != 1)} at lr {lr}, seed {args.seed}', flush=True)

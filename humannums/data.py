@@ -77,10 +77,15 @@ def _refuse_special(path:Path):
         raise FileExistsError(f"{path} is {what}; humannums only writes new files or replaces regular files, "
                               "so it leaves it alone: give another path")
 
-def check_target(path) -> Path:
-    "`path` if a file can be written there: nothing or a regular file at it, and a writable folder for it (checked before any work)"
+def check_target(path, ours:callable=None, kind:str='file') -> Path:
+    "`path` if a file can be written there: nothing or a regular file (one that `ours(path)` accepts, if given) at it, and a writable folder for it (checked before any work)"
+    if isinstance(path, str) and path.endswith(('/', os.sep)):  # Path() would drop the slash and write a file of that name
+        raise IsADirectoryError(f"{path} ends with '/', so it names a folder, not a file: give a file name in it")
     path = Path(path)
     _refuse_special(path)
+    if ours is not None and what_is(path) == 'file' and not ours(path):
+        raise FileExistsError(f"{path} is a file but not a humannums {kind}; humannums replaces only its own, so it leaves "
+                              "it alone: give another path, or move that file away first")
     folder = path.parent
     while not folder.exists() and folder != folder.parent: folder = folder.parent  # nearest existing ancestor
     if not folder.is_dir(): raise NotADirectoryError(f"cannot write {path}: {folder} is not a folder")
@@ -115,12 +120,12 @@ def atomic_write_bytes(path, data:bytes) -> Path:
 FASTAI_DIRS = dict(data='data', archive='archive', storage='tmp', model='models')  # fastai's own config.ini defaults
 
 def _read_cfg(f:Path) -> dict|None:
-    "The DEFAULT section of fastai's config.ini `f`, or None if it is empty, unreadable or lacks a `data` entry"
+    "The DEFAULT section of fastai's config.ini `f`, or None if it is empty, unreadable or lacks a usable `data` entry"
     cp = configparser.ConfigParser()
     try: cp.read(f, encoding='utf8')
     except (configparser.Error, UnicodeDecodeError): return None
     d = dict(cp['DEFAULT'])
-    return d if d.get('data') else None
+    return d if d.get('data') and '\x00' not in d['data'] else None  # a NUL byte: no path can hold it
 
 def fastai_data_dir() -> Path:
     "fastai's data folder from its config.ini, which is written whole when missing and repaired when empty or broken"
@@ -160,6 +165,9 @@ def human_numbers_path() -> Path:
             if f.is_file() and f.stat().st_size == size and _sha256(f) == sha: continue
             atomic_write_bytes(f, hn_text(name).encode())
     except OSError as e:
+        if path and (what := what_is(path)) not in (None, 'a folder', 'a symbolic link'):  # mkdir's "File exists" says too little
+            raise FileExistsError(f"{path} is {'a file' if what == 'file' else what}, where the HUMAN_NUMBERS folder goes; "
+                                  "move it away, or set FASTAI_HOME to another folder") from None
         where = path or os.getenv('FASTAI_HOME', '~/.fastai')
         raise OSError(f"cannot write the HUMAN_NUMBERS files in {where} ({e.strerror or e}); "
                       "set FASTAI_HOME to a writable folder") from e

@@ -4,24 +4,25 @@
 
 # %% ../nbs/13_inference.ipynb #6baf6887
 from __future__ import annotations
-import difflib, html, io, math, zipfile
+import difflib, html, io, math, os, stat, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
-from .data import load_nums, atomic_write_bytes, check_int, three_word_dls, InputError, InputTypeError
-from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, new_model
+from .data import load_nums, atomic_write_bytes, check_target, what_is, check_int, three_word_dls, InputError, InputTypeError
+from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, TRAINED_FORMAT, TRAINED_VERSION, new_model
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MODEL_NAMES', 'MAX_GENERATE', 'TrainedModel', 'model_vocab',
-           'ModelFileError', 'DivergedError', 'not_finite', 'save_model', 'load_model', 'encode', 'next_probs',
-           'predict_next', 'generate_words', 'generate', 'translate', 'explore', 'explore_html', 'explorer']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MODEL_NAMES', 'MAX_GENERATE', 'MAX_PROMPT', 'TrainedModel',
+           'model_vocab', 'ModelFileError', 'DivergedError', 'not_finite', 'is_model_file', 'save_model', 'load_model',
+           'encode', 'next_probs', 'predict_next', 'generate_words', 'generate', 'translate', 'explore', 'explore_html',
+           'explorer']
 
 # %% ../nbs/13_inference.ipynb #aa428652
 FORMAT, FORMAT_VERSION = 'humannums-model', 1
-MAX_MODEL_BYTES = 64 * 2**20  # what a model file may unpack to; the series' largest model needs under 1 MB
+MAX_MODEL_BYTES = 64 * 2**20  # what a model file may hold on disk and unpack to; the series' largest model needs under 1 MB
 
 @dataclass
 class TrainedModel:
@@ -56,9 +57,16 @@ def not_finite(state_dict:dict, metrics:dict=None) -> list[str]:
     bad = [k for k, v in state_dict.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
     return bad + [k for k, v in (metrics or {}).items() if isinstance(v, float) and not math.isfinite(v)]
 
+def is_model_file(path) -> bool:
+    "Whether `path` holds a humannums model file (`save_model`'s, or `save_trained`'s of `12_zoo`): the only files a save replaces"
+    try: data = _read_model_file(Path(path))
+    except ModelFileError: return False
+    return isinstance(data, dict) and data.get('format') in (FORMAT, TRAINED_FORMAT)
+
 def save_model(path, model, name:str, vocab:list=None, metrics:dict=None) -> Path:
-    "Save `model` (built by registry experiment or translator `name`) with `vocab` and `metrics`, atomically, to `path`"
+    "Save `model` (built by registry experiment or translator `name`) with `vocab` and `metrics`, atomically, to `path`: a new file, or one that is a model file already"
     if name not in MODEL_NAMES: raise InputError(f"unknown model {name!r:.60}; choose one of: {', '.join(MODEL_NAMES)}")
+    path = check_target(_as_path(path, 'path', keep_str=True), ours=is_model_file, kind='model file')
     state, metrics = {k: v.detach().cpu() for k, v in model.state_dict().items()}, dict(metrics or {})
     if bad := not_finite(state, metrics):
         raise DivergedError(f"not saved: {', '.join(bad[:4])}{' and more' if len(bad) > 4 else ''} not finite (NaN or "
@@ -68,62 +76,126 @@ def save_model(path, model, name:str, vocab:list=None, metrics:dict=None) -> Pat
     buf = io.BytesIO(); torch.save(data, buf)  # in memory first: a full disk then fails as an OSError that says so
     return atomic_write_bytes(path, buf.getvalue())
 
+def _as_path(path, arg:str='path', keep_str:bool=False):
+    "`path` as a `Path` (or the str itself, with `keep_str`), if it is a str or path-like; else an `InputTypeError` naming `arg`"
+    if not isinstance(path, (str, os.PathLike)): raise InputTypeError(f"{arg} must be a file path (a str or Path), got {type(path).__name__}")
+    return path if keep_str and isinstance(path, str) else Path(path)
+
 def _read_model_file(path:Path) -> dict:
-    "The plain data in model file `path`: nothing unpickled but data, nothing unpacked past `MAX_MODEL_BYTES`"
-    if path.is_dir(): raise ModelFileError(f"{path} is a folder, not a model file")
-    if not path.exists(): raise ModelFileError(f"{path}: no such model file")
+    "The plain data in model file `path`: a regular file of at most `MAX_MODEL_BYTES`, nothing unpickled but data, nothing unpacked past that"
     unreadable = ModelFileError(f"{path}: not a readable model file (truncated, corrupted, or not saved by humannums)")
-    try:
-        with path.open('rb') as f:
-            if not zipfile.is_zipfile(f): raise unreadable
-            size = sum(i.file_size for i in zipfile.ZipFile(f).infolist())
+    try: fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a named pipe opens at once instead of waiting for a writer
+    except FileNotFoundError: raise ModelFileError(f"{path}: no such model file") from None
     except PermissionError: raise ModelFileError(f"{path}: permission denied: this user may not read it") from None
-    except zipfile.BadZipFile: raise unreadable from None
     except OSError as e: raise ModelFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)  # what was opened, past any symbolic link
+        if stat.S_ISDIR(st.st_mode): raise ModelFileError(f"{path} is a folder, not a model file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelFileError(f"{path} is {what_is(Path(path).resolve()) or 'not a regular file'}, not a model file; not read")
+        too_big = ModelFileError(f"{path}: {max(st.st_size, MAX_MODEL_BYTES + 1):,} bytes or more, larger than a humannums "
+                                 f"model file can be ({MAX_MODEL_BYTES:,}); not loaded")
+        if st.st_size > MAX_MODEL_BYTES: raise too_big
+        with os.fdopen(fd, 'rb', closefd=False) as f: raw = f.read(MAX_MODEL_BYTES + 1)  # bounded even if the file grows meanwhile
+    except OSError as e: raise ModelFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    finally: os.close(fd)
+    if len(raw) > MAX_MODEL_BYTES: raise too_big
+    buf = io.BytesIO(raw)
+    try: size = sum(i.file_size for i in zipfile.ZipFile(buf).infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError): raise unreadable from None
     if size > MAX_MODEL_BYTES:
         raise ModelFileError(f"{path}: would unpack to {size:,} bytes, more than a humannums model can hold "
                              f"({MAX_MODEL_BYTES:,}); not loaded")
-    try: return torch.load(path, map_location='cpu', weights_only=True)
+    buf.seek(0)
+    try: return torch.load(buf, map_location='cpu', weights_only=True)
     except Exception: raise unreadable from None
 
+def _check_device(device):
+    "`device` as a `torch.device` that is there to use (None stays None); else an `InputError` saying what is allowed"
+    if device is None: return None
+    if not isinstance(device, (str, int, torch.device)): raise InputTypeError(f"device must be a str such as 'cpu' or 'cuda', got {type(device).__name__}")
+    try: d = torch.device(device)
+    except (RuntimeError, ValueError, TypeError): raise InputError(f"device {device!r:.40} is not a torch device; give e.g. 'cpu' or 'cuda'") from None
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise InputError(f"device {device!r:.40}: no CUDA GPU here; use 'cpu'")
+    return d
+
+def _vocab_difference(got, want, translator:bool) -> str:
+    "How vocabulary `got` differs from `want`: its size and the first position where they differ (each of a translator's pair)"
+    def one(g, w, part=''):
+        if not isinstance(g, list): return f"{part}a {type(g).__name__}, not a list"
+        i = next((i for i, (a, b) in enumerate(zip(g, w)) if a != b), None)
+        at = f"; position {i} holds {g[i]!r:.30} where {w[i]!r} belongs" if i is not None else f"; the first {min(len(g), len(w))} agree"
+        return f"{part}{len(g)} tokens ({len(w)} expected){at}"
+    if not translator: return one(got, want)
+    if not (isinstance(got, list) and len(got) == 2 and all(isinstance(v, list) for v in got)):
+        return f"{f'a list of {len(got)} items' if isinstance(got, list) else f'a {type(got).__name__}'}, not a [source, target] pair of lists"
+    return '; '.join(one(g, w, f'{part}: ') for part, g, w in zip(('source', 'target'), got, want) if g != w)
+
+def _from_trained(path:Path, data:dict) -> dict:
+    "A `save_trained` file (the seed-42 models in `trained/`, `12_zoo`) as the fields of a model file: its vocabulary is its recipe's"
+    if data.get('version') != TRAINED_VERSION:
+        raise ModelFileError(f"{path}: trained-model file version {data.get('version')!r}, this humannums reads {TRAINED_VERSION}")
+    name, names, rows = data.get('name'), data.get('metric_names'), data.get('values')
+    try: metrics = dict(zip([n for n in names[1:] if n != 'time'], map(float, rows[-1])), seed=data['seed'], epochs=len(rows))
+    except Exception: raise ModelFileError(f"{path}: its table of metrics is not as `save_trained` writes it") from None
+    return dict(format=FORMAT, version=FORMAT_VERSION, name=name, metrics=metrics, state_dict=data.get('state_dict'),
+                vocab=model_vocab(name) if isinstance(name, str) and name in MODEL_NAMES else None)
+
+def _checked_state(path:Path, name:str, state:dict, model) -> dict:
+    "`state` cast to `model`'s dtypes, if every entry is a plain tensor of numbers of the right kind that stays finite; else a `ModelFileError`"
+    want, misfit = model.state_dict(), f"{path}: weights don't fit model {name!r}"
+    for k, v in state.items():
+        if not isinstance(k, str): raise ModelFileError(f"{misfit}: {k!r:.40} is not a weight's name")
+        if not torch.is_tensor(v) or v.layout != torch.strided or v.is_meta or v.is_quantized:
+            raise ModelFileError(f"{misfit}: {k[:60]} is {'a ' + str(v.layout) if torch.is_tensor(v) and v.layout != torch.strided else 'a meta tensor (no values)' if torch.is_tensor(v) and v.is_meta else 'not a plain tensor'}")
+        if k in want and want[k].is_floating_point() and not v.is_floating_point():
+            raise ModelFileError(f"{misfit}: {k[:60]} holds {v.dtype} numbers where the model has {want[k].dtype}")
+    state = {k: v.to(want[k].dtype) if k in want else v for k, v in state.items()}  # float64 past float32's range becomes inf here
+    if bad := not_finite(state):
+        raise ModelFileError(f"{path}: weights {', '.join(bad[:4])} are not finite (NaN or infinity, or too large for "
+                             f"{want[bad[0]].dtype if bad[0] in want else 'the model'}): the training that made this file diverged, or it was not saved by humannums")
+    return state
+
 def load_model(path, device=None) -> TrainedModel:
-    "Load a model file written by `save_model`, without unpickling code; errors say what is wrong"
-    path = Path(path)
+    "Load a model file written by `save_model` (or `save_trained`), without unpickling code; errors say what is wrong"
+    path, device = _as_path(path), _check_device(device)
     data = _read_model_file(path)
-    if not isinstance(data, dict) or data.get('format') != FORMAT:
+    if not isinstance(data, dict) or data.get('format') not in (FORMAT, TRAINED_FORMAT):
         raise ModelFileError(f"{path}: not a humannums model file (no '{FORMAT}' format marker)")
+    if data['format'] == TRAINED_FORMAT: data = _from_trained(path, data)
     if data.get('version') != FORMAT_VERSION:
         raise ModelFileError(f"{path}: model file version {data.get('version')!r}, this humannums reads {FORMAT_VERSION}")
     name, vocab, metrics, state = (data.get(k) for k in ('name', 'vocab', 'metrics', 'state_dict'))
     if not isinstance(name, str) or name not in MODEL_NAMES:
         raise ModelFileError(f"{path}: unknown model {name!r:.60}; known: {', '.join(MODEL_NAMES)}")
     if vocab != (want := model_vocab(name)):
-        size = lambda v: (' and '.join(str(len(x)) if isinstance(x, list) else '?' for x in v) if name in TRANSLATORS else str(len(v)))
-        n = f"{size(vocab)} tokens" if isinstance(vocab, list) else f"a {type(vocab).__name__}, not a list"
         theirs = f"translator {name!r}'s" if name in TRANSLATORS else "HUMAN_NUMBERS'"
-        raise ModelFileError(f"{path}: its vocabulary ({n}) differs from {theirs} ({size(want)} tokens)")
+        raise ModelFileError(f"{path}: its vocabulary differs from {theirs}: {_vocab_difference(vocab, want, name in TRANSLATORS)}")
     if not isinstance(metrics, dict) or not isinstance(state, dict):
         raise ModelFileError(f"{path}: its metrics or weights are not stored as dicts: not saved by humannums")
-    if bad := not_finite(state):
-        raise ModelFileError(f"{path}: weights {', '.join(bad[:4])} are not finite (NaN or infinity): "
-                             "the training that made this file diverged")
     model = new_model(name)
+    state = _checked_state(path, name, state, model)
     try: model.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError) as e:
         raise ModelFileError(f"{path}: weights don't fit model {name!r} (wrong shapes or names): "
                              f"{str(e).splitlines()[0][:300]}") from None
-    if device is not None: model.to(device)
+    if device is not None:
+        try: model.to(device)
+        except (RuntimeError, AssertionError) as e: raise InputError(f"device {str(device)!r}: {str(e).splitlines()[0][:200]}") from None
     model.eval()
     return TrainedModel(model, vocab, name, metrics)
 
+
 # %% ../nbs/13_inference.ipynb #aad27f88
 MAX_GENERATE = 10_000  # the most words `generate` adds in one call
+MAX_PROMPT = 10_000    # the most words a prompt may have (a recurrent model reads every one; a Transformer only its last two windows)
 
 def encode(text:str, vocab:list) -> torch.Tensor:
     "Token ids of the words of `text`; an unknown word raises an error naming it, its closest match and the vocabulary"
     if not isinstance(text, str): raise InputTypeError(f"text must be a string of words, got {type(text).__name__}")
     words = text.split()
     if not words: raise InputError("empty prompt: give at least one word, e.g. 'seven thousand'")
+    if len(words) > MAX_PROMPT: raise InputError(f"the prompt has {len(words):,} words; at most {MAX_PROMPT:,} are read")
     w2i = {w: i for i, w in enumerate(vocab)}
     for w in words:
         if w not in w2i:
@@ -133,6 +205,7 @@ def encode(text:str, vocab:list) -> torch.Tensor:
 
 def _language_model(tm:TrainedModel) -> TrainedModel:
     "`tm`, checked to be a language model (a translator reads a whole number and writes another: `translate`)"
+    if not isinstance(tm, TrainedModel): raise InputTypeError(f"tm must be a TrainedModel (from load_model), got {type(tm).__name__}")
     if tm.direction: raise InputError(f"model {tm.name!r} is a translator ({tm.direction}), not a language model: use translate (`humannums translate`)")
     return tm
 
@@ -141,9 +214,10 @@ def _window(tm:TrainedModel) -> int|None:
     return 3 if get_experiment(tm.name).dls is three_word_dls else None
 
 def _context(tm:TrainedModel, ids:torch.Tensor) -> torch.Tensor:
-    "What the model reads of `ids`: all of them, or the last `window`, padded on the left with '.', for a fixed-window model"
-    window = _window(tm)
+    "What the model reads of `ids`: a fixed-window model the last `window` (padded on the left with '.'), a Transformer its last two windows, any other all of them"
+    window, sl = _window(tm), getattr(tm.model, 'sl', None)
     if window: ids = torch.cat([ids.new_full((max(0, window - len(ids)),), tm.vocab.index('.')), ids])[-window:]
+    elif sl: ids = _last_windows(ids, sl)  # its memory holds the window before the last, and nothing older
     return ids
 
 def _last_scores(model, ids:torch.Tensor) -> torch.Tensor:
@@ -168,7 +242,7 @@ def predict_next(tm:TrainedModel, text:str, k:int=5) -> list[tuple[str, float]]:
     top = next_probs(tm, text).topk(k)
     return [(tm.vocab[i], float(v)) for v, i in zip(top.values, top.indices)]
 
-def _last_windows(ids:list, sl:int) -> list:
+def _last_windows(ids, sl:int):
     "The part of `ids` a window-by-window model reads before predicting: the last window, and the full one before it (its memory)"
     return ids[max(0, ((len(ids) - 1) // sl - 1) * sl):]
 
@@ -204,6 +278,7 @@ def generate(tm:TrainedModel, prompt:str, n:int=10) -> str:
 # %% ../nbs/13_inference.ipynb #c13-tr-fn
 def translate(tm:TrainedModel, text:str) -> str:
     "What translator `tm` writes for `text`: the words of a number as digits (w2d), or digits as words (d2w)"
+    if not isinstance(tm, TrainedModel): raise InputTypeError(f"tm must be a TrainedModel (from load_model), got {type(tm).__name__}")
     if not tm.direction:
         raise InputError(f"model {tm.name!r} is a language model, not a translator (one of {', '.join(TRANSLATORS)}): "
                          "use predict_next or generate (`humannums predict`, `humannums generate`)")

@@ -21,11 +21,12 @@ from fastai.torch_core import set_seed
 from .data import check_int
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'RunInfo', 'results', 'epoch_metric', 'final_acc',
-           'summarize', 'compare', 'LeanLearner']
+__all__ = ['MAX_SEED', 'MAX_EPOCHS', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'RunInfo', 'results', 'epoch_metric',
+           'final_acc', 'summarize', 'compare', 'LeanLearner']
 
 # %% ../nbs/01_learner.ipynb #f49ce9f6
 MAX_SEED = 2**32 - 2  # fastai seeds NumPy with seed % (2**32 - 1): a larger seed would repeat a smaller one's stream
+MAX_EPOCHS = 1000  # the longest training asked for in one go (the series' recipes take 4 to 25 epochs)
 
 def seed_all(seed:int):
     "Seed Python, NumPy and torch (and make cuDNN deterministic) through fastai's `set_seed`"
@@ -45,7 +46,7 @@ def make_learner(model, dls, loss_func=F.cross_entropy, stateful:bool=False, cbs
 def train(make_model, dls, epochs:int, lr:float, seed:int=42, loss_func=F.cross_entropy,
           stateful:bool=False, quiet:bool=True, cbs=None, metrics=accuracy, **kwargs) -> Learner:
     "Seed, build `make_model()`, and `fit_one_cycle(epochs, lr)` with fastai's `Learner`"
-    if not isinstance(epochs, int) or epochs < 1: raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    check_int(epochs, 'epochs', 1, MAX_EPOCHS)
     if not lr > 0: raise ValueError(f"lr must be positive, got {lr!r}")
     seed_all(seed)
     for dl in dls.loaders: dl.rng = random.Random(random.randint(0, 2**32-1))  # as a DataLoader made now would get

@@ -182,12 +182,12 @@ def _source_tokens(text:str, direction:str) -> list[str]:
     if not isinstance(text, str): raise InputTypeError(f"the text to translate must be a string, got {type(text).__name__}")
     if direction == 'd2w':
         s = text.strip()
-        if not (s.isascii() and s.isdigit() and s[0] != '0' and 1 <= int(s) <= 9999):
+        if not (s.isascii() and s.isdigit() and len(s) <= 4 and s[0] != '0'):  # length first: int() of 4,301 digits raises
             raise InputError(f"expected the digits of a number from 1 to 9999 (no sign, no leading zero), got {text[:40]!r}")
         return list(s)
     toks = text.lower().split()
     if not toks: raise InputError("no words to translate; give the words of a number from 1 to 9999, e.g. 'nine thousand five'")
-    if bad := [t for t in toks if t not in WORD_VOCAB[3:]]:
+    if bad := list(dict.fromkeys(t for t in toks if t not in WORD_VOCAB[3:])):  # each once, in order
         raise InputError(f"unknown word(s) {[b[:20] for b in bad[:5]]}; allowed: {' '.join(WORD_VOCAB[3:])}")
     if len(toks) > 6: raise InputError(f"got {len(toks)} words; the numbers 1 to 9999 take at most 6")
     if ' '.join(toks) not in _SPELLED:

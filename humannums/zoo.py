@@ -28,11 +28,11 @@ from .attention import TransformerLM, TFM_FIT
 # train: the registry then costs no more than the models, and `13_inference` loads a model file without them
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'TRANSLATORS', 'TRAINED', 'TRAINED_FORMAT', 'TRAINED_VERSION', 'Experiment',
-           'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'run_all', 'results_table', 'plot_curves',
-           'report_markdown', 'check_report_folder', 'write_report', 'reproduce', 'load_runs', 'report_runs',
-           'new_model', 'model_summary', 'train_model', 'recipe_key', 'trained_path', 'save_trained', 'trained',
-           'save_all_trained']
+__all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'REPORT_TITLE', 'TRANSLATORS', 'TRAINED', 'TRAINED_FORMAT',
+           'TRAINED_VERSION', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'run_all',
+           'results_table', 'plot_curves', 'report_markdown', 'check_report_folder', 'write_report', 'reproduce',
+           'load_runs', 'report_runs', 'new_model', 'model_summary', 'train_model', 'recipe_key', 'trained_path',
+           'save_trained', 'trained', 'save_all_trained']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -207,12 +207,13 @@ def plot_curves(curves:pd.DataFrame, ax=None):
 
 # %% ../nbs/12_zoo.ipynb #f72cdde0
 REPORT_FILES = ('results.csv', 'curves.csv', 'accuracy.png', 'report.md')
+REPORT_TITLE = '# humannums: reproduced results'  # report.md's first line: how an earlier report is told from other files
 
 def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 def report_markdown(table, seeds) -> str:
     "The reproduce report's Markdown: published figures beside measured mean ± std, per model"
-    lines = ['# humannums: reproduced results', '',
+    lines = [REPORT_TITLE, '',
              f"Validation accuracy after the last epoch on the book's split (first 80% train, unshuffled); "
              f"seeds {', '.join(map(str, seeds))}. Published figures are single runs.", '',
              '| model | what | params | epochs | seconds | measured (mean ± std) | best epoch | blog | book |',
@@ -235,6 +236,12 @@ def report_markdown(table, seeds) -> str:
         lines.append('')
     return '\n'.join(lines)
 
+def _is_report(folder:Path) -> bool:
+    "Whether `folder` holds a report that `write_report` wrote: its report.md, a regular file, opens with the report's title"
+    f = folder/'report.md'
+    if what_is(f) != 'file': return False
+    with open(f, 'rb') as o: return o.read(len(REPORT_TITLE.encode()) + 1) == REPORT_TITLE.encode() + b'\n'
+
 def check_report_folder(out) -> Path:
     "`out` if a report can go there: nothing there yet, or a folder of an earlier report's files only, in a writable folder"
     out = Path(out)
@@ -243,6 +250,9 @@ def check_report_folder(out) -> Path:
         raise FileExistsError(f"{out} is {'a file' if what == 'file' else what}, not a folder: give a folder for the report")
     if what and (other := sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)):
         raise FileExistsError(f"{out} holds more than a report ({', '.join(other[:4])}{', ...' if len(other) > 4 else ''}); "
+                              "the report replaces the whole folder, so give a new or empty folder, or an earlier report's")
+    if what and any(out.iterdir()) and not _is_report(out):  # files named like a report's, but not one humannums wrote
+        raise FileExistsError(f"{out} holds files named like a report's, but its report.md is not one humannums wrote; "
                               "the report replaces the whole folder, so give a new or empty folder, or an earlier report's")
     check_target(out.with_name(f'.{out.name}.new'))  # the new report is built beside `out`, then swapped in
     return out
@@ -412,7 +422,15 @@ def save_trained(learn, folder, name:str) -> Path:
                 seconds=float(learn.run_info.seconds), metric_names=list(learn.recorder.metric_names),
                 values=[[float(x) for x in row] for row in learn.recorder.values], state_dict=state)
     buf = io.BytesIO(); torch.save(data, buf)
-    return atomic_write_bytes(trained_path(folder, name, learn.run_info.seed), buf.getvalue())
+    path = check_target(trained_path(folder, name, learn.run_info.seed), ours=_is_trained_file, kind='trained-model file')
+    return atomic_write_bytes(path, buf.getvalue())
+
+def _is_trained_file(path:Path) -> bool:
+    "Whether regular file `path` is a trained-model file (`save_trained`'s, of any recipe or version): the only file `save_trained` replaces"
+    if path.stat().st_size > 64 * 2**20: return False  # far more than any model of the series: not one of these
+    try: data = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception: return False
+    return isinstance(data, dict) and data.get('format') == TRAINED_FORMAT
 
 def _read_trained(path:Path, name:str, seed:int):
     "The data of trained-model file `path` for `name` and `seed`, or why it can't stand for that run (a string)"

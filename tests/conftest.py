@@ -29,3 +29,12 @@ def model_file(tmp_path_factory):
     assert 'train_loss' in res.stdout and 'saved' in res.stdout
     return d/'rnn2.pth'
 
+@pytest.fixture(scope='session')
+def translator_files(tmp_path_factory):
+    "A words->digits and a digits->words translator, trained for one epoch each by the console script"
+    d = tmp_path_factory.mktemp('translators')
+    for name in ('w2d', 'd2w'):
+        res = hn('train', name, '--epochs', '1', '--seed', '0', '--out', d/f'{name}.pth')
+        assert res.returncode == 0, res.stderr
+        assert 'exact_match' in res.stdout and f'saved {d/name}.pth' in res.stdout, res.stdout
+    return d/'w2d.pth', d/'d2w.pth'

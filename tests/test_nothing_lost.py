@@ -1,0 +1,159 @@
+"""Careless and hostile use, round two: the translators, model paths that are not regular files, crafted model
+files, the Python API, and the models the repository ships. Every case ends with the right result or a clear
+message (exit 1 or 2, no traceback); no file that was there is lost; nothing hangs or reads without bound.
+Special files live in temporary folders only (a FIFO, a symbolic link to /dev/zero, a sparse file)."""
+import os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+from conftest import EXE, ROOT, hn
+
+def clean(res, code):
+    "`res` exited with `code`, printing a message and no traceback"
+    assert res.returncode == code and 'Traceback' not in res.stderr, (res.returncode, res.stdout[-500:], res.stderr[-2000:])
+    return res.stderr
+
+def hn_bounded(*args, **kw):
+    "`hn` with a short limit, for the cases that used to hang: a hang fails the test instead of stalling the run"
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120, **kw)
+
+# --- data loss ----------------------------------------------------------------------------------------------------
+
+def test_out_never_replaces_a_file_that_is_not_a_model(tmp_path):
+    notes = tmp_path/'n.txt'; notes.write_text('notes')
+    err = clean(hn('train', 'd2w', '--epochs', '1', '--out', notes), 1)
+    assert f'{notes} is a file but not a humannums model file' in err and 'leaves it alone' in err, err
+    assert notes.read_text() == 'notes' and sorted(p.name for p in tmp_path.iterdir()) == ['n.txt']
+
+def test_out_replaces_a_model_file(model_file, tmp_path):
+    "A model file is what --out may replace: an earlier model (here a language model, replaced by a translator)"
+    old = tmp_path/'m.pth'; shutil.copy(model_file, old)
+    res = hn('train', 'd2w', '--epochs', '1', '--out', old)
+    assert res.returncode == 0 and f'saved {old}' in res.stdout, res.stderr
+    res = hn('translate', old, '12')  # it is the translator now
+    assert res.returncode == 0 and res.stdout.strip(), res.stderr
+
+def test_out_with_a_trailing_slash_is_a_folder(tmp_path):
+    err = clean(hn('train', 'd2w', '--epochs', '1', '--out', f'{tmp_path}/newdir/'), 2)
+    assert f'--out {tmp_path}/newdir/ is a folder; give a file name such as {tmp_path}/newdir/d2w.pth' in err, err
+    assert list(tmp_path.iterdir()) == []  # no file called 'newdir'
+
+@pytest.mark.parametrize('files', [{'report.md': '# my own report\n'}, {'results.csv': 'a,b\n1,2\n'}])
+def test_reproduce_never_replaces_files_named_like_a_report(tmp_path, files):
+    for name, text in files.items(): (tmp_path/name).write_text(text)
+    err = clean(hn('reproduce', '--models', 'rnn1', '--seeds', '1', '--out', tmp_path), 1)
+    assert 'holds files named like a report' in err and 'not one humannums wrote' in err, err
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == files
+
+# --- paths that are not regular files -----------------------------------------------------------------------------
+
+def test_fifo_and_dev_zero_are_refused_at_once(tmp_path):
+    os.mkfifo(tmp_path/'pipe.pth'); (tmp_path/'zero.pth').symlink_to('/dev/zero')
+    for name, what in [('pipe.pth', 'is a FIFO (named pipe), not a model file'), ('zero.pth', 'is a device, not a model file')]:
+        assert what in clean(hn_bounded('predict', tmp_path/name, 'one'), 1)
+
+def test_a_file_larger_than_any_model_is_not_read(tmp_path):
+    big = tmp_path/'big.pth'
+    with open(big, 'wb') as f: f.truncate(2**30)  # 1 GiB, sparse: no disk used
+    assert 'larger than a humannums model file can be' in clean(hn_bounded('predict', big, 'one'), 1)
+
+# --- tracebacks on input ------------------------------------------------------------------------------------------
+
+def test_translate_a_number_longer_than_python_converts(translator_files):
+    err = clean(hn('translate', translator_files[1], '1' * 4301), 2)
+    assert 'expected the digits of a number from 1 to 9999' in err, err
+
+def test_nul_byte_in_fastai_config_is_repaired(tmp_path):
+    (tmp_path/'config.ini').write_bytes(b'[DEFAULT]\ndata = da\x00ta\n')
+    res = hn('data', env=dict(os.environ, FASTAI_HOME=str(tmp_path)))
+    assert res.returncode == 0 and res.stdout.count('verified') == 2, res.stderr
+    assert 'was unreadable; rewrote it' in res.stderr and (tmp_path/'config.ini.broken').read_bytes().count(b'\x00') == 1
+
+def test_data_when_its_folder_is_a_file(tmp_path):
+    (tmp_path/'data').mkdir(); (tmp_path/'data'/'human_numbers').write_text('mine')
+    res = hn('data', env=dict(os.environ, FASTAI_HOME=str(tmp_path)))
+    err = clean(res, 1)
+    assert 'human_numbers is a file, where the HUMAN_NUMBERS folder goes; move it away, or set FASTAI_HOME' in err, err
+    assert (tmp_path/'data'/'human_numbers').read_text() == 'mine'
+
+def _crafted(model_file, tmp_path, change):
+    "A copy of `model_file` whose weights are changed by `change(state_dict)`"
+    import torch
+    data = torch.load(model_file, weights_only=True)
+    path = tmp_path/'crafted.pth'
+    torch.save({**data, 'state_dict': change(dict(data['state_dict']))}, path)
+    return path
+
+K = 'i_h.weight'
+CRAFTED = {  # what is done to the weights: what the message says
+    'integer key': (lambda sd: {**sd, 0: sd[K]}, "weights don't fit model 'rnn2': 0 is not a weight's name"),
+    'sparse': (lambda sd: {**sd, K: sd[K].to_sparse()}, f"weights don't fit model 'rnn2': {K} is a torch.sparse_coo"),
+    'meta': (lambda sd: {**sd, K: sd[K].to('meta')}, f"weights don't fit model 'rnn2': {K} is a meta tensor"),
+    'integers': (lambda sd: {**sd, K: sd[K].long()}, f"{K} holds torch.int64 numbers where the model has torch.float32"),
+    'float64 1e300': (lambda sd: {**sd, K: sd[K].double().fill_(1e300)}, f"weights {K} are not finite (NaN or infinity, or too large for torch.float32)"),
+}
+
+@pytest.mark.parametrize('case', list(CRAFTED))
+def test_crafted_weights_get_a_message(model_file, tmp_path, case):
+    change, said = CRAFTED[case]
+    err = clean(hn('predict', _crafted(model_file, tmp_path, change), 'one'), 1)
+    assert said in err, err
+
+def test_python_api_names_the_wrong_argument(model_file):
+    from humannums.data import InputTypeError, InputError
+    from humannums.inference import load_model, predict_next, translate
+    for call, said in [(lambda: translate(None, '42'), 'tm must be a TrainedModel (from load_model), got NoneType'),
+                       (lambda: predict_next('x', 'one'), 'tm must be a TrainedModel (from load_model), got str'),
+                       (lambda: load_model(None), 'path must be a file path (a str or Path), got NoneType')]:
+        with pytest.raises(InputTypeError, match=r'^' + said.replace('(', r'\(').replace(')', r'\)')): call()
+    with pytest.raises(InputError, match="device 'bogus' is not a torch device; give e.g. 'cpu' or 'cuda'"):
+        load_model(model_file, device='bogus')
+
+# --- unbounded work -----------------------------------------------------------------------------------------------
+
+def test_epochs_have_an_upper_bound(tmp_path):
+    err = clean(hn('train', 'd2w', '--epochs', '99999999999999999999', '--out', tmp_path/'m.pth'), 2)
+    assert "argument --epochs: expected an integer from 1 to 1000, got '99999999999999999999'" in err
+    assert list(tmp_path.iterdir()) == []
+
+def test_transformer_prompt_is_bounded():
+    "A Transformer reads only its last two windows, so a 10,000-word prompt works; a longer one is refused with the limit"
+    f = ROOT/'trained'/'transformer_pointer-seed42.pth'
+    res = hn('predict', f, ' '.join(['one'] * 10_000), '--k', '1')
+    assert res.returncode == 0 and res.stdout.split()[0] == 'one', res.stderr[-500:]
+    err = clean(hn('predict', f, ' '.join(['one'] * 30_000)), 2)
+    assert 'the prompt has 30,000 words; at most 10,000 are read' in err, err
+
+# --- the models the repository ships ------------------------------------------------------------------------------
+
+SHIPPED = sorted(p.name for p in (ROOT/'trained').glob('*.pth'))
+
+@pytest.mark.parametrize('name', SHIPPED)
+def test_every_shipped_model_works_on_the_command_line(name):
+    f = ROOT/'trained'/name
+    if name.startswith(('w2d', 'd2w')):
+        text = '9874' if name.startswith('d2w') else 'twelve'
+        want = 'nine thousand eight hundred seventy four' if name == 'd2w-seed42.pth' else None  # the plain ones miss often
+        res = hn('translate', f, text)
+        assert res.returncode == 0 and res.stdout.strip(), res.stderr[-800:]
+        if want: assert res.stdout.strip() == want, res.stdout
+    else:
+        res = hn('predict', f, 'one thousand two hundred', '--k', '3')
+        assert res.returncode == 0 and len(res.stdout.strip().splitlines()) == 3, res.stderr[-800:]
+        res = hn('generate', f, 'one thousand two hundred .', '--n', '4')
+        assert res.returncode == 0 and len(res.stdout.split()) == 9, res.stderr[-800:]
+
+# --- clear messages -----------------------------------------------------------------------------------------------
+
+def test_vocabulary_messages_name_the_difference(model_file, translator_files, tmp_path):
+    import torch
+    lm, tr = torch.load(model_file, weights_only=True), torch.load(translator_files[1], weights_only=True)
+    torch.save({**tr, 'vocab': lm['vocab']}, tmp_path/'lmvocab.pth')
+    torch.save({**lm, 'vocab': lm['vocab'][::-1]}, tmp_path/'reversed.pth')
+    err = clean(hn('translate', tmp_path/'lmvocab.pth', '12'), 1)
+    assert "differs from translator 'd2w''s: a list of 30 items, not a [source, target] pair of lists" in err, err
+    err = clean(hn('predict', tmp_path/'reversed.pth', 'one'), 1)
+    assert "differs from HUMAN_NUMBERS': 30 tokens (30 expected); position 0 holds 'thousand' where 'one' belongs" in err, err
+
+def test_unknown_words_listed_once(translator_files):
+    err = clean(hn('translate', translator_files[0], 'bogus bogus nine bogus x'), 2)
+    assert "unknown word(s) ['bogus', 'x']" in err, err
