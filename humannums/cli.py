@@ -58,12 +58,12 @@ def make_parser() -> argparse.ArgumentParser:
                    default=42, help=f'random seed, 0 to {MAX_SEED} (default: 42)')
     t.add_argument('--out', help='model file to write (default: MODEL.pth); replaces nothing but a humannums model file')
     pr = sub.add_parser('predict', help='the most likely next words after a text', description='Print the k most likely next words with their probabilities.')
-    pr.add_argument('file', type=Path, help='model file written by `humannums train`')
+    pr.add_argument('file', type=Path, help='model file written by `humannums train`, or one of the repository\'s trained/')
     pr.add_argument('text', help='words, e.g. "seven thousand nine hundred"')
     pr.add_argument('--k', type=_arg(int, f'an integer from 1 to {VOCAB_SIZE}', lambda v: 1 <= v <= VOCAB_SIZE), default=5,
                     help=f'how many words to show, 1 to {VOCAB_SIZE} (the vocabulary; default: 5)')
     g = sub.add_parser('generate', help='continue a prompt word by word', description='Continue the prompt with the most likely word, n times, printing each word as it comes.')
-    g.add_argument('file', type=Path, help='model file written by `humannums train`')
+    g.add_argument('file', type=Path, help='model file written by `humannums train`, or one of the repository\'s trained/')
     g.add_argument('prompt', help='words, e.g. "one thousand two hundred ."')
     g.add_argument('--n', type=_arg(int, f'a non-negative integer up to {MAX_GENERATE}', lambda v: 0 <= v <= MAX_GENERATE),
                    default=10, help=f'how many words to add, 0 to {MAX_GENERATE} (default: 10)')
@@ -101,7 +101,7 @@ def cmd_train(args):
     from humannums.inference import save_model, is_model_file
     out = args.out or f'{args.model}.pth'
     if out.endswith(('/', os.sep)) or what_is(out) == 'a folder':  # 'newdir/' would otherwise become a file named newdir
-        raise InputError(f"--out {out} is a folder; give a file name such as {Path(out)/(args.model + '.pth')}")
+        raise InputError(f"--out {out} names a folder; give a file name such as {Path(out)/(args.model + '.pth')}")
     out = check_target(out, ours=is_model_file, kind='model file')  # before minutes of training; only a model file is replaced
     what, epochs, lr = model_summary(args.model)
     epochs, lr = args.epochs or epochs, args.lr or lr

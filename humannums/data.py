@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser, functools, hashlib, os, stat, tempfile, time, warnings
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 import torch
 from torch.utils.data import TensorDataset
 from fastai.data.core import DataLoaders
@@ -15,7 +16,7 @@ from fastai.data.external import fastai_cfg
 from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['ONES', 'TEENS', 'TENS', 'HN_FILES', 'FASTAI_DIRS', 'is_int', 'show_int', 'words', 'hn_text', 'what_is',
+__all__ = ['ONES', 'TEENS', 'TENS', 'HN_FILES', 'FASTAI_DIRS', 'is_int', 'show_int', 'words', 'hn_text', 'what_is', 'file_kind',
            'check_target', 'atomic_write', 'atomic_write_bytes', 'fastai_data_dir', 'human_numbers_path', 'read_lines',
            'make_text', 'tokenize', 'make_vocab', 'numericalize', 'load_nums', 'three_word_samples', 'seq_samples',
            'split_samples', 'baseline', 'get_batches', 'TensorDL', 'stack_samples', 'samples_dls', 'three_word_dls',
@@ -65,11 +66,14 @@ def _sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).he
 # %% ../nbs/00_data.ipynb #241ecb3a
 def what_is(path:Path) -> str|None:
     "What sits at `path`, not following a symlink: None for nothing, 'file' for a regular file, else a description"
-    try: m = os.lstat(path).st_mode
+    try: return file_kind(os.lstat(path).st_mode)
     except (FileNotFoundError, NotADirectoryError): return None
-    if stat.S_ISREG(m): return 'file'
-    return ('a symbolic link' if stat.S_ISLNK(m) else 'a folder' if stat.S_ISDIR(m) else 'a FIFO (named pipe)' if stat.S_ISFIFO(m)
-            else 'a device' if stat.S_ISCHR(m) or stat.S_ISBLK(m) else 'a socket' if stat.S_ISSOCK(m) else 'not a regular file')
+
+def file_kind(mode:int) -> str:
+    "'file' for a regular file's `st_mode`, else a description of what it is ('a folder', 'a FIFO (named pipe)', ...)"
+    if stat.S_ISREG(mode): return 'file'
+    return ('a symbolic link' if stat.S_ISLNK(mode) else 'a folder' if stat.S_ISDIR(mode) else 'a FIFO (named pipe)' if stat.S_ISFIFO(mode)
+            else 'a device' if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else 'a socket' if stat.S_ISSOCK(mode) else 'not a regular file')
 
 def _refuse_special(path:Path):
     "Raise unless `path` is free or a regular file: a symlink, folder, FIFO or device is never replaced"
@@ -77,15 +81,15 @@ def _refuse_special(path:Path):
         raise FileExistsError(f"{path} is {what}; humannums only writes new files or replaces regular files, "
                               "so it leaves it alone: give another path")
 
-def check_target(path, ours:callable=None, kind:str='file') -> Path:
+def check_target(path, ours:Callable[[Path], bool]=None, kind:str='file') -> Path:
     "`path` if a file can be written there: nothing or a regular file (one that `ours(path)` accepts, if given) at it, and a writable folder for it (checked before any work)"
-    if isinstance(path, str) and path.endswith(('/', os.sep)):  # Path() would drop the slash and write a file of that name
-        raise IsADirectoryError(f"{path} ends with '/', so it names a folder, not a file: give a file name in it")
+    if isinstance(path, str) and (path.endswith(('/', os.sep)) or os.path.basename(path) in ('.', '..')):
+        raise IsADirectoryError(f"{path} names a folder, not a file: give a file name in it")  # Path() would drop the '/' or '.'
     path = Path(path)
     _refuse_special(path)
     if ours is not None and what_is(path) == 'file' and not ours(path):
-        raise FileExistsError(f"{path} is a file but not a humannums {kind}; humannums replaces only its own, so it leaves "
-                              "it alone: give another path, or move that file away first")
+        raise FileExistsError(f"{path} exists and is not a humannums {kind} (or cannot be read as one), so it is left "
+                              "alone: give another path, or move that file away first")
     folder = path.parent
     while not folder.exists() and folder != folder.parent: folder = folder.parent  # nearest existing ancestor
     if not folder.is_dir(): raise NotADirectoryError(f"cannot write {path}: {folder} is not a folder")

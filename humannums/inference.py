@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
-from .data import load_nums, atomic_write_bytes, check_target, what_is, check_int, three_word_dls, InputError, InputTypeError
+from .data import load_nums, atomic_write_bytes, check_target, file_kind, check_int, three_word_dls, InputError, InputTypeError
 from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, TRAINED_FORMAT, TRAINED_VERSION, new_model
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
@@ -91,10 +91,8 @@ def _read_model_file(path:Path) -> dict:
     try:
         st = os.fstat(fd)  # what was opened, past any symbolic link
         if stat.S_ISDIR(st.st_mode): raise ModelFileError(f"{path} is a folder, not a model file")
-        if not stat.S_ISREG(st.st_mode):
-            raise ModelFileError(f"{path} is {what_is(Path(path).resolve()) or 'not a regular file'}, not a model file; not read")
-        too_big = ModelFileError(f"{path}: {max(st.st_size, MAX_MODEL_BYTES + 1):,} bytes or more, larger than a humannums "
-                                 f"model file can be ({MAX_MODEL_BYTES:,}); not loaded")
+        if not stat.S_ISREG(st.st_mode): raise ModelFileError(f"{path} is {file_kind(st.st_mode)}, not a model file; not read")
+        too_big = ModelFileError(f"{path}: more than the {MAX_MODEL_BYTES:,} bytes a humannums model file may have; not loaded")
         if st.st_size > MAX_MODEL_BYTES: raise too_big
         with os.fdopen(fd, 'rb', closefd=False) as f: raw = f.read(MAX_MODEL_BYTES + 1)  # bounded even if the file grows meanwhile
     except OSError as e: raise ModelFileError(f"{path}: cannot be read ({e.strerror or e})") from None
@@ -113,7 +111,8 @@ def _read_model_file(path:Path) -> dict:
 def _check_device(device):
     "`device` as a `torch.device` that is there to use (None stays None); else an `InputError` saying what is allowed"
     if device is None: return None
-    if not isinstance(device, (str, int, torch.device)): raise InputTypeError(f"device must be a str such as 'cpu' or 'cuda', got {type(device).__name__}")
+    if not isinstance(device, (str, int, torch.device)):
+        raise InputTypeError(f"device must be a str such as 'cpu' or 'cuda' (or a torch.device), got {type(device).__name__}")
     try: d = torch.device(device)
     except (RuntimeError, ValueError, TypeError): raise InputError(f"device {device!r:.40} is not a torch device; give e.g. 'cpu' or 'cuda'") from None
     if d.type == 'cuda' and not torch.cuda.is_available(): raise InputError(f"device {device!r:.40}: no CUDA GPU here; use 'cpu'")
@@ -122,13 +121,13 @@ def _check_device(device):
 def _vocab_difference(got, want, translator:bool) -> str:
     "How vocabulary `got` differs from `want`: its size and the first position where they differ (each of a translator's pair)"
     def one(g, w, part=''):
-        if not isinstance(g, list): return f"{part}a {type(g).__name__}, not a list"
+        if not isinstance(g, list): return f"{part}of type {type(g).__name__}, not a list"
         i = next((i for i, (a, b) in enumerate(zip(g, w)) if a != b), None)
         at = f"; position {i} holds {g[i]!r:.30} where {w[i]!r} belongs" if i is not None else f"; the first {min(len(g), len(w))} agree"
         return f"{part}{len(g)} tokens ({len(w)} expected){at}"
     if not translator: return one(got, want)
     if not (isinstance(got, list) and len(got) == 2 and all(isinstance(v, list) for v in got)):
-        return f"{f'a list of {len(got)} items' if isinstance(got, list) else f'a {type(got).__name__}'}, not a [source, target] pair of lists"
+        return f"{f'a list of {len(got)} items' if isinstance(got, list) else f'of type {type(got).__name__}'}, not a [source, target] pair of lists"
     return '; '.join(one(g, w, f'{part}: ') for part, g, w in zip(('source', 'target'), got, want) if g != w)
 
 def _from_trained(path:Path, data:dict) -> dict:
@@ -146,9 +145,10 @@ def _checked_state(path:Path, name:str, state:dict, model) -> dict:
     want, misfit = model.state_dict(), f"{path}: weights don't fit model {name!r}"
     for k, v in state.items():
         if not isinstance(k, str): raise ModelFileError(f"{misfit}: {k!r:.40} is not a weight's name")
-        if not torch.is_tensor(v) or v.layout != torch.strided or v.is_meta or v.is_quantized:
-            raise ModelFileError(f"{misfit}: {k[:60]} is {'a ' + str(v.layout) if torch.is_tensor(v) and v.layout != torch.strided else 'a meta tensor (no values)' if torch.is_tensor(v) and v.is_meta else 'not a plain tensor'}")
-        if k in want and want[k].is_floating_point() and not v.is_floating_point():
+        if not torch.is_tensor(v) or v.is_quantized: raise ModelFileError(f"{misfit}: {k[:60]} is not a plain tensor")
+        if v.layout != torch.strided: raise ModelFileError(f"{misfit}: {k[:60]} is a {v.layout} tensor, not a dense one")
+        if v.is_meta: raise ModelFileError(f"{misfit}: {k[:60]} is a meta tensor (it holds no values)")
+        if k in want and want[k].is_floating_point() != v.is_floating_point():  # an int cast to float or back loses what it was
             raise ModelFileError(f"{misfit}: {k[:60]} holds {v.dtype} numbers where the model has {want[k].dtype}")
     state = {k: v.to(want[k].dtype) if k in want else v for k, v in state.items()}  # float64 past float32's range becomes inf here
     if bad := not_finite(state):
@@ -169,7 +169,7 @@ def load_model(path, device=None) -> TrainedModel:
     if not isinstance(name, str) or name not in MODEL_NAMES:
         raise ModelFileError(f"{path}: unknown model {name!r:.60}; known: {', '.join(MODEL_NAMES)}")
     if vocab != (want := model_vocab(name)):
-        theirs = f"translator {name!r}'s" if name in TRANSLATORS else "HUMAN_NUMBERS'"
+        theirs = f"the vocabulary of translator {name!r}" if name in TRANSLATORS else "the HUMAN_NUMBERS vocabulary"
         raise ModelFileError(f"{path}: its vocabulary differs from {theirs}: {_vocab_difference(vocab, want, name in TRANSLATORS)}")
     if not isinstance(metrics, dict) or not isinstance(state, dict):
         raise ModelFileError(f"{path}: its metrics or weights are not stored as dicts: not saved by humannums")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import partial, cached_property
-import difflib, hashlib, inspect, io, math, os, shutil, signal, sys, tempfile, warnings
+import difflib, hashlib, inspect, io, math, os, shutil, signal, sys, tempfile, warnings, zipfile
 import multiprocessing as mp
 from pathlib import Path
 import pandas as pd
@@ -252,8 +252,8 @@ def check_report_folder(out) -> Path:
         raise FileExistsError(f"{out} holds more than a report ({', '.join(other[:4])}{', ...' if len(other) > 4 else ''}); "
                               "the report replaces the whole folder, so give a new or empty folder, or an earlier report's")
     if what and any(out.iterdir()) and not _is_report(out):  # files named like a report's, but not one humannums wrote
-        raise FileExistsError(f"{out} holds files named like a report's, but its report.md is not one humannums wrote; "
-                              "the report replaces the whole folder, so give a new or empty folder, or an earlier report's")
+        raise FileExistsError(f"{out} holds files named like a report's, but no report.md that humannums wrote; the report "
+                              "replaces the whole folder, so give a new or empty folder, or the folder of an earlier report")
     check_target(out.with_name(f'.{out.name}.new'))  # the new report is built beside `out`, then swapped in
     return out
 
@@ -427,8 +427,10 @@ def save_trained(learn, folder, name:str) -> Path:
 
 def _is_trained_file(path:Path) -> bool:
     "Whether regular file `path` is a trained-model file (`save_trained`'s, of any recipe or version): the only file `save_trained` replaces"
-    if path.stat().st_size > 64 * 2**20: return False  # far more than any model of the series: not one of these
-    try: data = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        with zipfile.ZipFile(path) as z:  # what it would unpack to, before unpacking: far more than a model of the series is not one
+            if sum(i.file_size for i in z.infolist()) > 64 * 2**20: return False
+        data = torch.load(path, map_location='cpu', weights_only=True)
     except Exception: return False
     return isinstance(data, dict) and data.get('format') == TRAINED_FORMAT
 

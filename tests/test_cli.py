@@ -105,7 +105,7 @@ def test_a_bug_shows_its_traceback(model_file, tmp_path):
 
 def test_train_out_is_folder(tmp_path):
     res = hn('train', 'rnn1', '--epochs', '1', '--out', tmp_path)
-    assert res.returncode == 2 and 'is a folder' in res.stderr
+    assert res.returncode == 2 and 'names a folder' in res.stderr
 
 def _start(argv, tmp_path):
     "Start `argv` (a command line) in the background with its output piped, and a reader thread for its stdout"
