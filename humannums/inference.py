@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
-from .data import load_nums, atomic_write_bytes, check_target, file_kind, check_int, three_word_dls, InputError, InputTypeError
+from .data import load_nums, atomic_write_bytes, check_target, file_kind, check_int, three_word_dls, words, InputError, InputTypeError
 from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, TRAINED_FORMAT, TRAINED_VERSION, new_model
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MODEL_NAMES', 'MAX_GENERATE', 'MAX_PROMPT', 'TrainedModel',
-           'model_vocab', 'ModelFileError', 'DivergedError', 'not_finite', 'is_model_file', 'save_model', 'load_model',
-           'encode', 'next_probs', 'predict_next', 'generate_words', 'generate', 'translate', 'explore', 'explore_html',
-           'explorer']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MODEL_NAMES', 'MAX_GENERATE', 'MAX_PROMPT', 'MAX_COUNT',
+           'TrainedModel', 'model_vocab', 'ModelFileError', 'DivergedError', 'not_finite', 'is_model_file',
+           'save_model', 'load_model', 'encode', 'next_probs', 'predict_next', 'generate_words', 'generate', 'count_on',
+           'translate', 'explore', 'explore_html', 'explorer']
 
 # %% ../nbs/13_inference.ipynb #aa428652
 FORMAT, FORMAT_VERSION = 'humannums-model', 1
@@ -274,6 +274,26 @@ def generate(tm:TrainedModel, prompt:str, n:int=10) -> str:
     "`prompt` continued by `n` words, each the most likely next word (greedy)"
     new = list(generate_words(tm, prompt, n))
     return ' '.join(prompt.split() + new)
+
+# %% ../nbs/13_inference.ipynb #c55b5751
+MAX_COUNT = 1_000  # the most numbers `count_on` checks in one call
+
+def count_on(tm:TrainedModel, start:int, n:int=10, context:int=1) -> list[tuple[int, str, bool]]:
+    "Prompt `tm` with the `context` numbers ending at `start`, let it write on, and check the next `n` numbers it writes: (number due, words written, right)"
+    _language_model(tm)
+    check_int(context, 'context', 1, 100)
+    first = f"; the prompt's first, {context - 1} before it, must be at least 1" if context > 1 else ''
+    check_int(start, f"start (the prompt's last number{first})", context, 9998)
+    check_int(n, f'n (how many numbers after {start} to check, up to 9999)', 1, min(MAX_COUNT, 9999 - start))  # HUMAN_NUMBERS spells 1 to 9999
+    prompt = ' . '.join(words(m) for m in range(start - context + 1, start + 1)) + ' .'
+    numbers, cur = [], []
+    for w in generate_words(tm, prompt, 8 * n):  # 6 words and a '.' at most per number, with one to spare
+        if w != '.': cur.append(w)
+        else: numbers.append(' '.join(cur)); cur = []
+        if len(numbers) == n: break
+    if len(numbers) < n: numbers.append(' '.join(cur))  # words left without a '.' (a number that never ended)
+    numbers += [''] * (n - len(numbers))
+    return [(m, got, got == words(m)) for m, got in zip(range(start + 1, start + n + 1), numbers)]
 
 # %% ../nbs/13_inference.ipynb #c13-tr-fn
 def translate(tm:TrainedModel, text:str) -> str:

@@ -8,7 +8,7 @@ from conftest import EXE, hn
 def test_console_script_installed():
     assert EXE, 'humannums console script not on PATH'
 
-@pytest.mark.parametrize('cmd', [[], ['data'], ['train'], ['predict'], ['generate'], ['translate'], ['reproduce']])
+@pytest.mark.parametrize('cmd', [[], ['data'], ['train'], ['predict'], ['generate'], ['count'], ['translate'], ['reproduce']])
 def test_help_at_every_level(cmd):
     res = hn(*cmd, '--help')
     assert res.returncode == 0 and 'usage: humannums' in res.stdout

@@ -157,3 +157,32 @@ def test_vocabulary_messages_name_the_difference(model_file, translator_files, t
 def test_unknown_words_listed_once(translator_files):
     err = clean(hn('translate', translator_files[0], 'bogus bogus nine bogus x'), 2)
     assert "unknown word(s) ['bogus', 'x']" in err, err
+
+# --- counting on (#27's command) ----------------------------------------------------------------------------------
+
+def test_count_marks_each_wrong_number():
+    res = hn('count', ROOT/'trained'/'transformer_pointer-seed42.pth', '--from', '8995', '--n', '6')
+    assert res.returncode == 0, res.stderr[-800:]
+    lines = res.stdout.strip().splitlines()
+    assert lines[0] == 'counting on from 8,995, after a prompt of 2 numbers:' and lines[-1].endswith('of 6 right'), res.stdout
+    rows = lines[1:-1]
+    assert [r.split()[0] for r in rows] == ['8,996', '8,997', '8,998', '8,999', '9,000', '9,001']
+    assert all(r.rstrip().endswith(' ok') or 'WRONG, due: ' in r for r in rows), rows
+    right = sum(r.rstrip().endswith(' ok') for r in rows)
+    assert lines[-1] == f'{right} of 6 right'
+
+@pytest.mark.parametrize('args,msg', [
+    (['--from', '9999'], "argument --from: expected an integer from 1 to 9998, got '9999'"),
+    (['--n', '0'], "argument --n: expected an integer from 1 to 1000, got '0'"),
+    (['--n', '1001'], "argument --n: expected an integer from 1 to 1000, got '1001'"),
+    (['--context', '101'], "argument --context: expected an integer from 1 to 100, got '101'"),
+    (['--from', '9990', '--n', '20'], "n (how many numbers after 9990 to check, up to 9999) must be an int from 1 to 9, got 20"),
+    (['--from', '2', '--context', '4'], "start (the prompt's last number; the prompt's first, 3 before it, must be at least 1) must be an int from 4 to 9998, got 2"),
+])
+def test_count_bad_input(args, msg):
+    err = clean(hn('count', ROOT/'trained'/'rnn4-seed42.pth', *args), 2)
+    assert msg in err, err
+
+def test_count_refuses_a_translator_and_a_missing_file(tmp_path):
+    assert 'is a translator (d2w), not a language model' in clean(hn('count', ROOT/'trained'/'d2w-seed42.pth'), 2)
+    assert 'no such model file' in clean(hn('count', tmp_path/'none.pth'), 1)
