@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce models notebooks lab kernel test export docs clean-venv
+.PHONY: reproduce models counting notebooks lab kernel test export docs clean-venv
 
 $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,11 +18,17 @@ $(STAMP): settings.ini setup.py constraints.txt
 reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --seeds 5 --out results --jobs 0
 	$(MAKE) models
+	$(MAKE) counting
 
 ## The trained models notebooks 10, 11 and 13 load instead of training them at every run (seed 42, registry
 ## recipes; a notebook retrains any whose recipe changed): into trained/ (committed), one run per core
 models: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.zoo import save_all_trained; save_all_trained('trained', jobs=0)"
+
+## How every language model counts on (13a_counting): each trained with seeds 0-4 and scored by carry kind,
+## into counting/counting.csv (committed), one run per core
+counting: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.counting import count_study, write_counting; write_counting(count_study(jobs=0), 'counting')"
 
 ## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
 ## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each

@@ -59,7 +59,7 @@ _PANDOC_ATTR = re.compile(r'\{[^{}\n]*(?:target=|\.[\w-]+)[^{}\n]*\}')
 @functools.cache
 def _pages() -> dict:
     "nbdev's page name of each notebook (its name without the number: `data`) -> our page (`00_data.md`)"
-    return {re.sub(r'^\d+_', '', p.stem): f'{p.stem}.md' for p in sorted((ROOT/'nbs').glob('*.ipynb'))}
+    return {re.sub(r'^\d+[a-z]?_', '', p.stem): f'{p.stem}.md' for p in sorted((ROOT/'nbs').glob('*.ipynb'))}
 
 @functools.cache
 def _settings() -> dict:
