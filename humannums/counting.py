@@ -4,17 +4,20 @@
 
 # %% ../nbs/13a_counting.ipynb #a06bb9ae
 from __future__ import annotations
-import contextlib, multiprocessing as mp, os, random, signal
+import contextlib, io, math, multiprocessing as mp, os, random, signal
 from pathlib import Path
 import pandas as pd
 import torch
-from .data import load_nums, three_word_samples, seq_samples, split_samples, atomic_write_bytes, check_target, check_int
+from torch import nn
+from .data import ONES, load_nums, three_word_samples, seq_samples, split_samples, atomic_write_bytes, check_target, check_int, InputError
 from .zoo import EXPERIMENTS, get_recipe
+from .attention import TransformerLM
 from .inference import TrainedModel, count_on
 
 # %% auto #0
-__all__ = ['KINDS', 'CONTEXTS', 'COUNTING_FILE', 'COLUMNS', 'number_at', 'valid_start', 'carry_kind', 'counting_targets',
-           'count_scores', 'count_study', 'write_counting', 'load_counting']
+__all__ = ['KINDS', 'CONTEXTS', 'COUNTING_FILE', 'TRIES_FILE', 'COLUMNS', 'TRIES', 'number_at', 'valid_start', 'carry_kind',
+           'counting_targets', 'count_scores', 'count_study', 'write_counting', 'load_counting', 'SuccessorPointer',
+           'successor_transformer', 'try_study', 'save_try']
 
 # %% ../nbs/13a_counting.ipynb #086f723f
 def number_at(i:int) -> int:
@@ -55,7 +58,7 @@ def count_scores(tm:TrainedModel, targets:dict=None, contexts=CONTEXTS) -> pd.Da
     return pd.DataFrame(rows)
 
 # %% ../nbs/13a_counting.ipynb #522b9408
-COUNTING_FILE, COLUMNS = 'counting.csv', ['model', 'seed', 'final_acc', 'kind', 'context', 'n', 'right']
+COUNTING_FILE, TRIES_FILE, COLUMNS = 'counting.csv', 'tries.csv', ['model', 'seed', 'final_acc', 'kind', 'context', 'n', 'right']
 
 def _init_worker():
     "A counting worker: one torch thread, and Ctrl-C left to the parent (which stops the workers)"
@@ -70,29 +73,100 @@ def _count_one(task) -> list[dict]:
     tm = TrainedModel(learn.model.eval(), list(load_nums()[1]), name, {})
     return count_scores(tm).assign(model=name, seed=seed, final_acc=final_acc(learn))[COLUMNS].to_dict('records')
 
-def count_study(names=None, seeds=range(5), jobs:int=1, progress=print) -> pd.DataFrame:
-    "Train each language model of the zoo (or `names`) with each of `seeds` and score how it counts, `jobs` runs at a time (0: one per core)"
-    names, seeds = list(names or EXPERIMENTS), list(seeds)
-    for n in names: get_recipe(n)
-    check_int(jobs, 'jobs (0: one per core)', 0)
-    tasks = [(n, s) for n in names for s in seeds]
-    jobs, done, say = min(jobs or os.cpu_count(), os.cpu_count(), len(tasks)), {}, progress or (lambda *a: None)
+def _run_tasks(worker:str, tasks:list, jobs:int, progress) -> pd.DataFrame:
+    "Run `counting.<worker>` on every `(name, seed)` of `tasks`, `jobs` at a time (0: one per core): their rows, in the order of `tasks`"
     from humannums import counting  # workers find these functions by module (not a notebook's own `__main__`)
+    check_int(jobs, 'jobs (0: one per core)', 0)
+    jobs, done, say, fn = min(jobs or os.cpu_count(), os.cpu_count(), len(tasks)), {}, progress or (lambda *a: None), getattr(counting, worker)
     with (mp.get_context('spawn').Pool(jobs, initializer=counting._init_worker) if jobs > 1 else contextlib.nullcontext()) as pool:
-        for rows in (pool.imap_unordered(counting._count_one, tasks[::-1]) if pool else map(_count_one, tasks)):  # costly models (last) first
+        for rows in (pool.imap_unordered(fn, tasks[::-1]) if pool else map(fn, tasks)):  # the costly ones (last) first
             done[(rows[0]['model'], rows[0]['seed'])] = rows
             say(f"{rows[0]['model']:20s} seed {rows[0]['seed']}: accuracy {rows[0]['final_acc']:.4f}, counting scored")
     return pd.DataFrame([r for t in tasks for r in done[t]], columns=COLUMNS)
+
+def count_study(names=None, seeds=range(5), jobs:int=1, progress=print) -> pd.DataFrame:
+    "Train each language model of the zoo (or `names`) with each of `seeds` and score how it counts, `jobs` runs at a time (0: one per core)"
+    names = list(names or EXPERIMENTS)
+    for n in names: get_recipe(n)
+    return _run_tasks('_count_one', [(n, s) for n in names for s in seeds], jobs, progress)
 
 def _is_counting_file(path:Path) -> bool:
     "Whether `path` starts with the header `write_counting` writes (the only file it replaces)"
     with open(path, 'rb') as f: return f.read(200).split(b'\n')[0].decode(errors='replace') == ','.join(COLUMNS)
 
-def write_counting(df:pd.DataFrame, folder='counting') -> Path:
-    "Write `count_study`'s table to `folder`/counting.csv, atomically, replacing only an earlier one"
-    path = check_target(Path(folder)/COUNTING_FILE, ours=_is_counting_file, kind='counting table')
+def write_counting(df:pd.DataFrame, folder='counting', name:str=COUNTING_FILE) -> Path:
+    "Write a table of `count_study` (or `try_study`) to `folder`/`name`, atomically, replacing only an earlier one"
+    path = check_target(Path(folder)/name, ours=_is_counting_file, kind='counting table')
     return atomic_write_bytes(path, df[COLUMNS].to_csv(index=False).encode())
 
-def load_counting(folder='counting') -> pd.DataFrame:
-    "The table `write_counting` wrote into `folder`"
-    return pd.read_csv(Path(folder)/COUNTING_FILE)
+def load_counting(folder='counting', name:str=COUNTING_FILE) -> pd.DataFrame:
+    "The table `write_counting` wrote into `folder`/`name`"
+    return pd.read_csv(Path(folder)/name)
+
+# %% ../nbs/13a_counting.ipynb #f06720a2
+class SuccessorPointer(nn.Module):
+    "`PointerSentinel` with a second pointer that writes the successor of the token it points at (one -> two, ..., eight -> nine)"
+    def __init__(self, n_hidden:int, succ:torch.Tensor):
+        super().__init__()
+        self.copy, self.next = nn.Linear(n_hidden, 2 * n_hidden), nn.Linear(n_hidden, 2 * n_hidden)  # a query and a key each
+        self.sentinel = nn.Linear(n_hidden, 1)
+        self.register_buffer('succ', succ)  # token id -> its successor's id (every token but one to eight: itself)
+
+    def _scores(self, qk, h, sl, n):
+        "Causal pointer scores (bs, sl, n) of query position t over key positions j < t, from the layer `qk`"
+        q, k = qk(h).chunk(2, -1)
+        att = q[:, -sl:] @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
+        t = torch.arange(n - sl, n, device=h.device)[:, None]
+        return att.masked_fill(torch.arange(n, device=h.device) >= t, float('-inf'))
+
+    def forward(self, h, ctx, scores):
+        sl, n = scores.shape[1], ctx.shape[1]
+        w = torch.cat([self._scores(self.copy, h, sl, n), self._scores(self.next, h, sl, n), self.sentinel(h[:, -sl:])], -1).softmax(-1)
+        self.weights = w.detach()
+        nxt = ctx.roll(-1, 1)[:, None].expand(-1, sl, -1)  # the token after each key position
+        p = torch.zeros_like(scores).scatter_add_(2, nxt, w[..., :n]).scatter_add_(2, self.succ[nxt], w[..., n:2 * n])
+        return (p + w[..., -1:] * scores.softmax(-1)).clamp_min(1e-9).log()
+
+def successor_transformer(vocab_sz:int=30, n_hidden:int=64) -> TransformerLM:
+    "The pointer Transformer of `10_attention` with a `SuccessorPointer` in place of its pointer"
+    vocab = load_nums()[1]
+    if vocab_sz != len(vocab): raise InputError(f"vocab_sz must be {len(vocab)}, the size of HUMAN_NUMBERS' vocabulary, got {vocab_sz}")
+    succ = torch.arange(vocab_sz)
+    for a, b in zip(ONES, ONES[1:]): succ[vocab.index(a)] = vocab.index(b)
+    model = TransformerLM(vocab_sz, n_hidden, pointer=True)
+    model.pointer = SuccessorPointer(n_hidden, succ)
+    return model
+
+TRIES = {'successor_pointer': successor_transformer}  # the tries at the carry into 9,000: name -> model maker
+
+def _train_try(name:str, seed:int):
+    "Try `name` trained with the pointer Transformer's recipe (data, epochs, learning rate, loss, fit settings) and `seed`"
+    from humannums.learner import train
+    r = get_recipe('transformer_pointer')
+    return train(lambda: TRIES[name](), r.dls(), r.epochs, r.lr, seed=seed, loss_func=r.loss_func, stateful=True, **r.fit_kwargs)
+
+def _try_one(task) -> list[dict]:
+    "Train try `name` with `seed` (`_train_try`), then score its counting, as `_count_one` does"
+    from humannums.learner import final_acc
+    name, seed = task
+    learn = _train_try(name, seed)
+    tm = TrainedModel(learn.model.eval(), list(load_nums()[1]), 'transformer_pointer', {})  # counted as the model it extends
+    return count_scores(tm).assign(model=name, seed=seed, final_acc=final_acc(learn))[COLUMNS].to_dict('records')
+
+def try_study(names=None, seeds=range(5), jobs:int=1, progress=print) -> pd.DataFrame:
+    "Train each try of `TRIES` (or `names`) with each of `seeds` and score how it counts, as `count_study` does"
+    names = list(names or TRIES)
+    if bad := [n for n in names if n not in TRIES]: raise InputError(f"unknown try {bad[0]!r}; choose one of: {', '.join(TRIES)}")
+    return _run_tasks('_try_one', [(n, s) for n in names for s in seeds], jobs, progress)
+
+def _is_try_file(path:Path) -> bool:
+    "Whether `path` holds the weights of a try that `save_try` wrote (the only file it replaces)"
+    try: return 'pointer.succ' in torch.load(path, map_location='cpu', weights_only=True)
+    except Exception: return False
+
+def save_try(name:str='successor_pointer', seed:int=0, folder='counting') -> Path:
+    "Train try `name` with `seed` as `try_study` does, and save its weights to `folder` for the notebook to look inside"
+    if name not in TRIES: raise InputError(f"unknown try {name!r}; choose one of: {', '.join(TRIES)}")
+    path = check_target(Path(folder)/f'{name}-seed{seed}.pth', ours=_is_try_file, kind='try file')
+    buf = io.BytesIO(); torch.save({k: v.detach().cpu() for k, v in _train_try(name, seed).model.state_dict().items()}, buf)
+    return atomic_write_bytes(path, buf.getvalue())
