@@ -26,9 +26,10 @@ models: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.zoo import save_all_trained; save_all_trained('trained', jobs=0)"
 
 ## How every language model counts on (13a_counting): each trained with seeds 0-4 and scored by carry kind,
-## into counting/counting.csv, and each try at the carry into 9,000 (TRIES) into counting/tries.csv (committed), one run per core
+## into counting/counting.csv, and each try at the carry into 9,000 (TRIES) into counting/tries.csv (committed), one run per core;
+## then the counting table goes into the reproduce report in results/ (written again from its own runs)
 counting: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.counting import *; write_counting(count_study(jobs=0), 'counting'); write_counting(try_study(jobs=0), 'counting', TRIES_FILE); save_try()"
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.counting import *; write_counting(count_study(jobs=0), 'counting'); write_counting(try_study(jobs=0), 'counting', TRIES_FILE); save_try(); add_to_report('results', 'counting')"
 
 ## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
 ## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each

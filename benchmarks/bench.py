@@ -200,7 +200,7 @@ def where_time_goes(name='rnn3'):
     "Microseconds per batch in callback events (all of `Learner.__call__`) in a one-epoch fit, plain Learner and LeanLearner; two replaced pieces per call"
     import numpy as np
     from fastai.callback.schedule import ParamScheduler
-    from humannums import learner as hl
+    from humannums import lean as hl
     exp, spent = get_experiment(name), {}
     for kind, cls in (('learner', Learner), ('helper', hl.LeanLearner)):  # each defines its own __call__
         orig, tot, n = cls.__call__, [0.], [0]

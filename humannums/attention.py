@@ -13,7 +13,7 @@ from .data import load_nums, seq_samples, split_samples, get_batches, TEENS, TEN
 
 # %% auto #0
 __all__ = ['ROLES', 'TFM_FIT', 'token_roles', 'valid_roles', 'acc_by_role', 'CausalSelfAttention', 'TransformerBlock',
-           'PointerSentinel', 'TransformerLM']
+           'TransformerLM', 'PointerSentinel']
 
 # %% ../nbs/10_attention.ipynb #dbfe243d
 ROLES = ('.', 'thousands word', 'thousand', 'hundreds word', 'hundred', 'tens', 'units')
@@ -79,23 +79,6 @@ class TransformerBlock(Module):
         return x + self.drop(self.mlp(self.ln2(x)))
 
 # %% ../nbs/10_attention.ipynb #8352fc08
-class PointerSentinel(Module):
-    "Mix the vocabulary softmax with a copy distribution: attend to earlier positions and copy the token that followed"
-    def __init__(self, n_hidden:int):
-        self.q, self.k, self.sentinel = nn.Linear(n_hidden, n_hidden), nn.Linear(n_hidden, n_hidden), nn.Linear(n_hidden, 1)
-
-    def forward(self, h, ctx, scores):
-        sl, n = scores.shape[1], ctx.shape[1]
-        q, k = self.q(h[:, -sl:]), self.k(h)
-        att = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])                 # (bs, sl, n): query t, key j
-        t = torch.arange(n - sl, n, device=h.device)[:, None]
-        att = att.masked_fill(torch.arange(n, device=h.device) >= t, float('-inf'))  # j < t: token j+1 is known
-        w = torch.cat([att, self.sentinel(h[:, -sl:])], -1).softmax(-1)      # the last column is the sentinel
-        self.weights = w.detach()
-        nxt = ctx.roll(-1, 1)                                                  # the token after each key position
-        p = torch.zeros_like(scores).scatter_add_(2, nxt[:, None].expand(-1, sl, -1), w[..., :-1])
-        return (p + w[..., -1:] * scores.softmax(-1)).clamp_min(1e-9).log()
-
 class TransformerLM(Module):
     "Decoder-only Transformer LM that also attends to the previous `mem` tokens (kept across batches, like RNN3's state)"
     def __init__(self, vocab_sz:int, n_hidden:int=64, n_layers:int=2, n_heads:int=4, mem:int=16, sl:int=16,
@@ -125,3 +108,21 @@ class TransformerLM(Module):
 
 # %% ../nbs/10_attention.ipynb #9c26adb4
 TFM_FIT = dict(wd=0.1)  # fit settings of both Transformers (25 epochs at 1e-2)
+
+# %% ../nbs/10_attention.ipynb #fafa5a92
+class PointerSentinel(Module):
+    "Mix the vocabulary softmax with a copy distribution: attend to earlier positions and copy the token that followed"
+    def __init__(self, n_hidden:int):
+        self.q, self.k, self.sentinel = nn.Linear(n_hidden, n_hidden), nn.Linear(n_hidden, n_hidden), nn.Linear(n_hidden, 1)
+
+    def forward(self, h, ctx, scores):
+        sl, n = scores.shape[1], ctx.shape[1]
+        q, k = self.q(h[:, -sl:]), self.k(h)
+        att = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])                 # (bs, sl, n): query t, key j
+        t = torch.arange(n - sl, n, device=h.device)[:, None]
+        att = att.masked_fill(torch.arange(n, device=h.device) >= t, float('-inf'))  # j < t: token j+1 is known
+        w = torch.cat([att, self.sentinel(h[:, -sl:])], -1).softmax(-1)      # the last column is the sentinel
+        self.weights = w.detach()
+        nxt = ctx.roll(-1, 1)                                                  # the token after each key position
+        p = torch.zeros_like(scores).scatter_add_(2, nxt[:, None].expand(-1, sl, -1), w[..., :-1])
+        return (p + w[..., -1:] * scores.softmax(-1)).clamp_min(1e-9).log()

@@ -104,7 +104,7 @@ def cmd_data(args):
 
 def cmd_train(args):
     "Train a model (or translator) with its recipe and save it; the output path is checked first, and a diverged run is not saved"
-    from humannums.data import check_target, what_is, InputError
+    from humannums.files import check_target, what_is, InputError
     from humannums.learner import results
     from humannums.zoo import model_summary, train_model
     from humannums.inference import save_model, is_model_file
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     say = lambda msg: print(f'humannums {args.command}: {msg}', file=sys.stderr)
-    from humannums.data import InputError  # after parsing: the library loads only for a command to run
+    from humannums.files import InputError  # after parsing: the library loads only for a command to run
     from humannums.inference import ModelFileError, DivergedError
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *a, **k: say(f'warning: {message}')

@@ -9,15 +9,16 @@ from pathlib import Path
 import pandas as pd
 import torch
 from torch import nn
-from .data import ONES, load_nums, three_word_samples, seq_samples, split_samples, atomic_write_bytes, check_target, check_int, InputError
+from .data import ONES, load_nums, three_word_samples, seq_samples, split_samples
+from .files import atomic_write_bytes, check_target, check_int, InputError
 from .zoo import EXPERIMENTS, get_recipe
 from .attention import TransformerLM
 from .inference import TrainedModel, count_on
 
 # %% auto #0
 __all__ = ['KINDS', 'CONTEXTS', 'COUNTING_FILE', 'TRIES_FILE', 'COLUMNS', 'TRIES', 'number_at', 'valid_start', 'carry_kind',
-           'counting_targets', 'count_scores', 'count_study', 'write_counting', 'load_counting', 'SuccessorPointer',
-           'successor_transformer', 'try_study', 'save_try']
+           'counting_targets', 'count_scores', 'count_study', 'write_counting', 'load_counting', 'counting_table',
+           'counting_markdown', 'add_to_report', 'SuccessorPointer', 'successor_transformer', 'try_study', 'save_try']
 
 # %% ../nbs/13a_counting.ipynb #086f723f
 def number_at(i:int) -> int:
@@ -102,6 +103,33 @@ def write_counting(df:pd.DataFrame, folder='counting', name:str=COUNTING_FILE) -
 def load_counting(folder='counting', name:str=COUNTING_FILE) -> pd.DataFrame:
     "The table `write_counting` wrote into `folder`/`name`"
     return pd.read_csv(Path(folder)/name)
+
+# %% ../nbs/13a_counting.ipynb #9d9cfad6
+def counting_table(study:pd.DataFrame, context:int=4) -> pd.DataFrame:
+    "Per model: the share of numbers counted on exactly (mean ± std over seeds) by carry kind after `context` numbers, and the seeds that ever wrote 9,000"
+    g = study[study.context == context].groupby(['model', 'kind'], sort=False).right
+    t = (g.mean().map('{:.2f}'.format) + ' ± ' + g.std().map('{:.2f}'.format)).unstack('kind')[list(KINDS)]
+    wrote = study[study.kind == 'into the thousands'].groupby(['model', 'seed'], sort=False).right.max().gt(0)
+    seeds = study.groupby('model', sort=False).seed.nunique()
+    t['seeds that wrote 9,000'] = wrote.groupby('model', sort=False).sum().astype(int).astype(str) + ' of ' + seeds.astype(str)
+    return t
+
+def counting_markdown(study:pd.DataFrame, context:int=4) -> str:
+    "`counting_table` of `study` as a Markdown section of the reproduce report"
+    t = counting_table(study, context)
+    seeds = ', '.join(map(str, sorted(study.seed.unique())))
+    lines = ['## Counting on (13a_counting)', '',
+             f"The share of whole validation numbers each model writes exactly right, greedily, after a prompt of {context} numbers, "
+             f"by the carry the next number needs (mean ± std over seeds {seeds}, each model trained again for this study); "
+             "and on how many seeds it wrote 9,000 after 8,999 with a prompt of any length.", '',
+             '| model | ' + ' | '.join(t.columns) + ' |', '|---|' + '---:|' * len(t.columns)]
+    return '\n'.join(lines + [f'| {m} | ' + ' | '.join(r) + ' |' for m, r in t.iterrows()] + [''])
+
+def add_to_report(report='results', folder='counting') -> Path:
+    "Write the reproduce report in folder `report` again from its own runs, with the counting table of `folder` after its tables"
+    from humannums.zoo import load_runs, write_report
+    runs, curves = load_runs(report)
+    return write_report(report, runs, curves, sorted(runs.seed.unique()), sections=[counting_markdown(load_counting(folder))])
 
 # %% ../nbs/13a_counting.ipynb #f06720a2
 class SuccessorPointer(nn.Module):

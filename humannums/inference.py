@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
-from .data import load_nums, atomic_write_bytes, check_target, file_kind, check_int, three_word_dls, words, InputError, InputTypeError
+from .data import load_nums, three_word_dls, words
+from .files import atomic_write_bytes, check_target, file_kind, check_int, InputError, InputTypeError
 from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, TRAINED_FORMAT, TRAINED_VERSION, new_model
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only

@@ -11,7 +11,9 @@ from torch.utils.data import TensorDataset
 from fastai.torch_core import Module, default_device
 from fastai.data.core import DataLoaders
 from fastai.learner import Metric
-from .data import words, TensorDL, InputError, InputTypeError, is_int
+from .data import words
+from .files import InputError, InputTypeError, is_int
+from .batches import TensorDL
 from .learner import train
 
 # %% auto #0

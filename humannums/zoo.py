@@ -14,7 +14,8 @@ import torch, fastai
 from fastcore.foundation import L
 from fastcore.parallel import num_cpus
 from torch import nn
-from .data import three_word_dls, stateful_dls, seq_dls, load_nums, what_is, check_target, atomic_write_bytes, check_int, InputError
+from .data import three_word_dls, stateful_dls, seq_dls, load_nums
+from .files import what_is, check_target, atomic_write_bytes, check_int, InputError
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
 from .stateful import RNN3, unordered_dls
@@ -211,8 +212,8 @@ REPORT_TITLE = '# humannums: reproduced results'  # report.md's first line: how 
 
 def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
-def report_markdown(table, seeds) -> str:
-    "The reproduce report's Markdown: published figures beside measured mean ± std, per model"
+def report_markdown(table, seeds, sections=()) -> str:
+    "The reproduce report's Markdown: published figures beside measured mean ± std, per model; then `sections` (Markdown) as they are"
     lines = [REPORT_TITLE, '',
              f"Validation accuracy after the last epoch on the book's split (first 80% train, unshuffled); "
              f"seeds {', '.join(map(str, seeds))}. Published figures are single runs.", '',
@@ -234,7 +235,7 @@ def report_markdown(table, seeds) -> str:
             lines.append(f"| {name} | {STUDIES[name].doc} | {of} | {int(r.params):,} | {int(r.epochs)} | {r.seconds:.1f} | "
                          f"{measured(r)} | {theirs} |")
         lines.append('')
-    return '\n'.join(lines)
+    return '\n'.join(lines + [s.strip('\n') + '\n' for s in sections])
 
 def _is_report(folder:Path) -> bool:
     "Whether `folder` holds a report that `write_report` wrote: its report.md, a regular file, opens with the report's title"
@@ -270,8 +271,8 @@ def _swap_in(new:Path, out:Path):
         shutil.rmtree(old, ignore_errors=True)
     finally: signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
-def write_report(out, runs:pd.DataFrame, curves:pd.DataFrame, seeds) -> Path:
-    "Write the report of `runs` and `curves` into folder `out`: all four files replace the old ones at once, or none does"
+def write_report(out, runs:pd.DataFrame, curves:pd.DataFrame, seeds, sections=()) -> Path:
+    "Write the report of `runs` and `curves` (and Markdown `sections` after its tables) into folder `out`: all four files replace the old ones at once, or none does"
     from matplotlib.figure import Figure  # no pyplot: drawing a file leaves a notebook's plotting alone
     out = check_report_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -282,7 +283,7 @@ def write_report(out, runs:pd.DataFrame, curves:pd.DataFrame, seeds) -> Path:
         ax = plot_curves(curves, Figure(figsize=(8, 4.5)).subplots())
         ax.set_title('validation accuracy per epoch (mean over seeds)')
         ax.figure.savefig(new/'accuracy.png', format='png', dpi=100, bbox_inches='tight')
-        (new/'report.md').write_text(report_markdown(results_table(runs), seeds))
+        (new/'report.md').write_text(report_markdown(results_table(runs), seeds, sections))
         umask = os.umask(0); os.umask(umask)
         os.chmod(new, 0o777 & ~umask)  # mkdtemp's folder is private; give it a new folder's usual permissions
         _swap_in(new, out)
@@ -383,14 +384,16 @@ def train_model(name:str, seed:int=42, epochs:int=None, lr:float=None, quiet:boo
     return train_seq2seq(**{**kw, 'epochs': epochs or kw['epochs'], 'lr': lr or kw['lr']}, seed=seed, quiet=quiet)
 
 def _key_modules(recipe) -> list[str]:
-    "The modules whose source `recipe_key` reads: data and learner (the data and `train`), those of the recipe's functions, and of every class in its model"
+    "The modules whose source `recipe_key` reads: data and learner (the data and `train`), batches and lean (their `DataLoader` and `Learner`), those of the recipe's functions, and of every class in its model"
     from humannums.learner import train
+    from humannums.batches import TensorDL
+    from humannums.lean import LeanLearner
     if isinstance(recipe, str) and recipe in TRANSLATORS: fns, model = [], new_model(recipe)
     else:
         e = recipe if isinstance(recipe, Experiment) else get_recipe(recipe)
         fns, model = [getattr(e, f.name) for f in fields(e)], e.make_model(len(load_nums()[1]))
     classes = {type(m) for m in model.modules()}  # what the model is built from, whatever function builds it
-    return sorted(_modules(fns) | _modules(classes) | {load_nums.__module__, train.__module__})
+    return sorted(_modules(fns) | _modules(classes) | {load_nums.__module__, train.__module__, TensorDL.__module__, LeanLearner.__module__})
 
 def recipe_key(recipe) -> str:
     "Fingerprint of what trains `recipe` (a name, or an `Experiment`): its fields, the source of the modules its training goes through, torch and fastai versions"

@@ -99,7 +99,7 @@ def test_crafted_weights_get_a_message(model_file, tmp_path, case):
     assert said in err, err
 
 def test_python_api_names_the_wrong_argument(model_file):
-    from humannums.data import InputTypeError, InputError
+    from humannums.files import InputTypeError, InputError
     from humannums.inference import load_model, predict_next, translate
     for call, said in [(lambda: translate(None, '42'), 'tm must be a TrainedModel (from load_model), got NoneType'),
                        (lambda: predict_next('x', 'one'), 'tm must be a TrainedModel (from load_model), got str'),

@@ -73,7 +73,7 @@ def test_package_metadata(tmp_path):
     assert any(n == 'humannums/cli.py' for n in names) and not any('nbs/' in n or n.startswith('tests/') for n in names)
 
 def test_fastai_event_dispatch_is_the_one_leanlearner_replaces():
-    """`LeanLearner` (01_learner) re-implements fastai's `Learner.__call__` and `Learner._call_one` and relies on
+    """`LeanLearner` (17_lean) re-implements fastai's `Learner.__call__` and `Learner._call_one` and relies on
     `Callback.__call__`. If a fastai release changes any of them, this fails: read the new code, and drop `LeanLearner` (make `make_learner` return a plain
     `Learner`) if fastai's dispatch now does per-event work that `LeanLearner` would skip; else update the hashes."""
     import hashlib, inspect
@@ -86,7 +86,7 @@ def test_fastai_functions_leanlearner_copies():
     """`LeanLearner.fit_one_cycle` is fastai's `fit_one_cycle` with `_combined_cos` (fastai's `combine_scheds`/`combined_cos` in
     NumPy float32: fastai's `tensor` makes its positions float32), its metrics setter is fastai's with `_accuracy` (fastai's
     `accuracy`/`flatten_check` on plain tensors).
-    If a fastai release changes any of these, this fails: carry the change over to 01_learner (its checks compare values), then update the hashes."""
+    If a fastai release changes any of these, this fails: carry the change over to 17_lean (its checks compare values), then update the hashes."""
     import hashlib, inspect
     from fastai.learner import Learner
     from fastai.callback.schedule import combine_scheds, combined_cos

@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     import torch
     from humannums.zoo import TRAINED, recipe_key, trained_path
-    from humannums.data import atomic_write_bytes
+    from humannums.files import atomic_write_bytes
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         subprocess.run(['git', 'worktree', 'add', '--detach', '-q', str(tmp/'base'), args.base], cwd=ROOT, check=True)
