@@ -176,7 +176,7 @@ def translate_batch(model:Seq2Seq, src:torch.Tensor, direction:str='w2d') -> lis
         out.append(('' if direction == 'w2d' else ' ').join(toks))
     return out
 
-# %% ../nbs/11_seq2seq.ipynb #ecf91f88
+# %% ../nbs/11_seq2seq.ipynb #0e602668
 _SPELLED = {words(n) for n in range(1, 10000)}  # the 9,999 spellings a words->digits model may be given
 
 def _source_tokens(text:str, direction:str) -> list[str]:
@@ -196,6 +196,7 @@ def _source_tokens(text:str, direction:str) -> list[str]:
         raise InputError(f"{' '.join(toks)!r} is not how HUMAN_NUMBERS spells a number from 1 to 9999 (e.g. 'nine thousand five')")
     return toks
 
+# %% ../nbs/11_seq2seq.ipynb #ecf91f88
 def translate(model:Seq2Seq, text:str, direction:str='w2d') -> str:
     "What `model` writes for `text`: the words of a number (w2d) as digits, or digits (d2w) as words; the input is checked first"
     toks = _source_tokens(text, direction)
