@@ -4,14 +4,14 @@
 
 # %% ../nbs/13a_counting.ipynb #a06bb9ae
 from __future__ import annotations
-import contextlib, io, math, multiprocessing as mp, os, random, signal
+import contextlib, io, math, multiprocessing as mp, os, random
 from pathlib import Path
 import pandas as pd
 import torch
 from torch import nn
 from .data import ONES, load_nums, three_word_samples, seq_samples, split_samples
 from .files import atomic_write_bytes, check_target, check_int, InputError
-from .zoo import EXPERIMENTS, get_recipe
+from .zoo import EXPERIMENTS, get_recipe, worker_init
 from .attention import TransformerLM
 from .inference import TrainedModel, count_on
 
@@ -61,11 +61,6 @@ def count_scores(tm:TrainedModel, targets:dict=None, contexts=CONTEXTS) -> pd.Da
 # %% ../nbs/13a_counting.ipynb #522b9408
 COUNTING_FILE, TRIES_FILE, COLUMNS = 'counting.csv', 'tries.csv', ['model', 'seed', 'final_acc', 'kind', 'context', 'n', 'right']
 
-def _init_worker():
-    "A counting worker: one torch thread, and Ctrl-C left to the parent (which stops the workers)"
-    torch.set_num_threads(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
 def _count_one(task) -> list[dict]:
     "Train one `(name, seed)` with its recipe, then score its counting: `count_scores`' rows, with the model, seed and final accuracy"
     from humannums.learner import final_acc
@@ -79,7 +74,7 @@ def _run_tasks(worker:str, tasks:list, jobs:int, progress) -> pd.DataFrame:
     from humannums import counting  # workers find these functions by module (not a notebook's own `__main__`)
     check_int(jobs, 'jobs (0: one per core)', 0)
     jobs, done, say, fn = min(jobs or os.cpu_count(), os.cpu_count(), len(tasks)), {}, progress or (lambda *a: None), getattr(counting, worker)
-    with (mp.get_context('spawn').Pool(jobs, initializer=counting._init_worker) if jobs > 1 else contextlib.nullcontext()) as pool:
+    with (mp.get_context('spawn').Pool(jobs, initializer=worker_init) if jobs > 1 else contextlib.nullcontext()) as pool:
         for rows in (pool.imap_unordered(fn, tasks[::-1]) if pool else map(fn, tasks)):  # the costly ones (last) first
             done[(rows[0]['model'], rows[0]['seed'])] = rows
             say(f"{rows[0]['model']:20s} seed {rows[0]['seed']}: accuracy {rows[0]['final_acc']:.4f}, counting scored")

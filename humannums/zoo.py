@@ -30,10 +30,10 @@ from .attention import TransformerLM, TFM_FIT
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'REPORT_TITLE', 'TRANSLATORS', 'TRAINED', 'TRAINED_FORMAT',
-           'TRAINED_VERSION', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'run_all',
-           'results_table', 'plot_curves', 'report_markdown', 'check_report_folder', 'write_report', 'reproduce',
-           'load_runs', 'report_runs', 'new_model', 'model_summary', 'train_model', 'recipe_key', 'trained_path',
-           'save_trained', 'trained', 'save_all_trained']
+           'TRAINED_VERSION', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'worker_init',
+           'run_all', 'results_table', 'plot_curves', 'report_markdown', 'check_report_folder', 'write_report',
+           'reproduce', 'load_runs', 'report_runs', 'new_model', 'model_summary', 'train_model', 'recipe_key',
+           'trained_path', 'save_trained', 'trained', 'save_all_trained']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ def _run_one(task) -> tuple[dict, list]:
                train_loss=trn, valid_loss=val, final_acc=accs[-1], best_acc=max(accs))
     return row, [dict(model=name, seed=seed, epoch=i, accuracy=a) for i, a in enumerate(accs)]
 
-def _worker_init():
-    "A training worker: one torch thread, and Ctrl-C left to the parent (which stops the workers)"
+def worker_init():
+    "Initializer of a training worker process (zoo's and `13a_counting`'s): one torch thread, and Ctrl-C left to the parent (which stops the workers)"
     import torch
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -170,7 +170,7 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
             if progress: progress(done[t][0])
     else:
         from humannums import zoo  # workers find these functions by module (not a notebook's own `__main__`)
-        pool = mp.get_context('spawn').Pool(jobs, initializer=zoo._worker_init)
+        pool = mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init)
         try:  # EXPERIMENTS lists the costly models last: start them (after the short STUDIES) early, so none is left running alone
             for row, curve in pool.imap_unordered(zoo._run_one, tasks[::-1]):
                 done[(row['model'], row['seed'])] = row, curve
@@ -483,7 +483,7 @@ def save_all_trained(folder='trained', names=TRAINED, seed:int=42, jobs:int=1, p
         for t in tasks: say('{}: trained and saved in {:.0f}s'.format(*_train_and_save(t)))
     else:
         from humannums import zoo  # workers find the function by module, not in a notebook's `__main__`
-        with mp.get_context('spawn').Pool(jobs, initializer=zoo._worker_init) as pool:
+        with mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init) as pool:
             for name, secs in pool.imap_unordered(zoo._train_and_save, tasks): say(f'{name}: trained and saved in {secs:.0f}s')
     return [trained_path(folder, n, seed) for n in names]
 
