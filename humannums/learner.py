@@ -92,7 +92,7 @@ PUBLISHED = pd.DataFrame.from_records([
     # book: fastai book (Howard & Gugger), chapter 12, LMModel1..LMModel7
     ('rnn1', 0.424, 0.494, ''),
     ('rnn2', 0.464, 0.470, ''),
-    ('rnn3', 0.576, 0.589, ''),
+    ('rnn3', 0.576, 0.589, 'book LMModel3, trained at lr 3e-3 (the blog: 1e-3)'),
     ('rnn4', 0.659, 0.640, ''),
     ('rnn_multi', _NA, 0.488, 'book LMModel5'),
     ('lstm', _NA, 0.758, 'book LMModel6'),
