@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_data.ipynb #59938003
 from __future__ import annotations
-import functools, hashlib, os
+import functools
 from collections import Counter
 from pathlib import Path
 import torch
 from fastai.data.core import DataLoaders
 from fastai.torch_core import default_device
-from .files import is_int, show_int, what_is, atomic_write_bytes, fastai_data_dir
+from .files import is_int, show_int, fastai_data_files
 from .batches import TensorDL, stack_samples
 
 # %% auto #0
@@ -49,26 +49,10 @@ def hn_text(name:str) -> str:
     if name not in HN_FILES: raise ValueError(f"unknown HUMAN_NUMBERS file {name!r}; expected one of {list(HN_FILES)}")
     return ''.join(words(i) + ' \n' for i in HN_FILES[name][0])
 
-def _sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
 def human_numbers_path() -> Path:
     "Folder holding HUMAN_NUMBERS' train.txt and valid.txt, written (or repaired) offline where `untar_data` looks"
-    path = None
-    try:
-        path = fastai_data_dir()/'human_numbers'
-        path.mkdir(parents=True, exist_ok=True)
-        for name, (_, size, sha) in HN_FILES.items():
-            f = path/name
-            if f.is_file() and f.stat().st_size == size and _sha256(f) == sha: continue
-            atomic_write_bytes(f, hn_text(name).encode())
-    except OSError as e:
-        if path and (what := what_is(path)) not in (None, 'a folder', 'a symbolic link'):  # mkdir's "File exists" says too little
-            raise FileExistsError(f"{path} is {'a file' if what == 'file' else what}, where the HUMAN_NUMBERS folder goes; "
-                                  "move it away, or set FASTAI_HOME to another folder") from None
-        where = path or os.getenv('FASTAI_HOME', '~/.fastai')
-        raise OSError(f"cannot write the HUMAN_NUMBERS files in {where} ({e.strerror or e}); "
-                      "set FASTAI_HOME to a writable folder") from e
-    return path
+    files = {name: (size, sha, lambda name=name: hn_text(name).encode()) for name, (_, size, sha) in HN_FILES.items()}
+    return fastai_data_files('human_numbers', files, 'HUMAN_NUMBERS')
 
 # %% ../nbs/00_data.ipynb #cb024476
 def read_lines(path:Path=None) -> list[str]:

@@ -4,14 +4,14 @@
 
 # %% ../nbs/15_files.ipynb #841ac6ec
 from __future__ import annotations
-import configparser, os, stat, tempfile, time, warnings
+import configparser, hashlib, os, stat, tempfile, time, warnings
 from pathlib import Path
 from typing import Callable
 from fastai.data.external import fastai_cfg
 
 # %% auto #0
 __all__ = ['FASTAI_DIRS', 'is_int', 'show_int', 'InputError', 'InputTypeError', 'check_int', 'what_is', 'file_kind',
-           'check_target', 'atomic_write', 'atomic_write_bytes', 'fastai_data_dir']
+           'check_target', 'atomic_write', 'atomic_write_bytes', 'fastai_data_dir', 'fastai_data_files']
 
 # %% ../nbs/15_files.ipynb #a64e5c25
 def is_int(v) -> bool:
@@ -130,3 +130,23 @@ def fastai_data_dir() -> Path:
         cfg = FASTAI_DIRS
     fastai_cfg.cache_clear()  # fastai caches its config: let it read the file as it is now
     return home/cfg['data']
+
+# %% ../nbs/15_files.ipynb #f15-dfiles
+def fastai_data_files(folder:str, files:dict, what:str) -> Path:
+    "`fastai_data_dir()/folder` holding `files` ({name: (size, sha256, make)}, `make()` giving the bytes); the data set is named `what` in errors"
+    path = None
+    try:
+        path = fastai_data_dir()/folder
+        path.mkdir(parents=True, exist_ok=True)
+        for name, (size, sha, make) in files.items():
+            f = path/name
+            if f.is_file() and f.stat().st_size == size and hashlib.sha256(f.read_bytes()).hexdigest() == sha: continue
+            atomic_write_bytes(f, make())
+    except OSError as e:
+        if path and (kind := what_is(path)) not in (None, 'a folder', 'a symbolic link'):  # mkdir's "File exists" says too little
+            raise FileExistsError(f"{path} is {'a file' if kind == 'file' else kind}, where the {what} folder goes; "
+                                  "move it away, or set FASTAI_HOME to another folder") from None
+        where = path or os.getenv('FASTAI_HOME', '~/.fastai')
+        raise OSError(f"cannot write the {what} files in {where} ({e.strerror or e}); "
+                      "set FASTAI_HOME to a writable folder") from e
+    return path

@@ -37,9 +37,8 @@ def test_interrupted_write_leaves_nothing(run_py, tmp_path):
     res = run_py('''
 import os
 from humannums import data
-real = os.replace
 def boom(*a): raise KeyboardInterrupt
-data.os.replace = boom
+os.replace = boom  # the rename that ends every atomic write (humannums.files)
 try: data.human_numbers_path()
 except KeyboardInterrupt: print('interrupted')
 ''', home=home)
