@@ -97,3 +97,54 @@ def test_fastai_functions_leanlearner_copies():
     got = {k: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16] for k, f in fs.items()}
     assert got == {'fit_one_cycle': 'e2ea8084f0fe6b50', 'combine_scheds': '348105aef23f87d3', 'combined_cos': '1d1e3b4097434989', 'tensor': '384e140bca217e43',
                    'accuracy': 'aa6585ab0b327931', 'flatten_check': 'fb40c935038c8fa5', 'metrics_setter': 'b7189e063f996294'}, got
+
+def _figures_without_caption(nb:Path) -> list[str]:
+    "Figures of notebook `nb` (a plotted output, or a drawn `![...](images/...)`) with no '*Figure: ...*' caption right after them"
+    cells, missing = json.loads(nb.read_text())['cells'], []
+    for i, c in enumerate(cells):
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'code' and any('image/png' in o.get('data', {}) for o in c.get('outputs', [])):
+            nxt = cells[i+1] if i + 1 < len(cells) else None
+            if not (nxt and nxt['cell_type'] == 'markdown' and ''.join(nxt['source']).lstrip().startswith('*Figure:')):
+                missing.append(f"{nb.name} cell {c.get('id')}: a plot with no caption cell after it")
+        if c['cell_type'] == 'markdown':
+            for part in src.split('![')[1:]:
+                if '](images/' in part and '*Figure:' not in part.split('![')[0]:
+                    missing.append(f"{nb.name} cell {c.get('id')}: a drawing with no caption below it")
+    return missing
+
+def test_every_figure_has_a_caption():
+    "Every figure of the series, plotted or drawn, is followed by a visible caption that says what to look at"
+    missing = [m for nb in sorted((ROOT/'nbs').glob('*.ipynb')) for m in _figures_without_caption(nb)]
+    assert not missing, '\n'.join(missing)
+
+def test_figure_caption_check_can_fail(tmp_path):
+    cells = [dict(cell_type='code', metadata={}, source='plot()', execution_count=1, id='p',
+                  outputs=[dict(output_type='display_data', data={'image/png': 'AAAA'}, metadata={})]),
+             dict(cell_type='markdown', metadata={}, source='Some text, no caption', id='m'),
+             dict(cell_type='markdown', metadata={}, source='![a drawing](images/x.svg)\n\nNo caption.', id='d')]
+    nb = tmp_path/'t.ipynb'
+    nb.write_text(json.dumps(dict(cells=cells, metadata={}, nbformat=4, nbformat_minor=5)))
+    assert len(_figures_without_caption(nb)) == 2
+
+def _code_cells(nb:Path) -> list[str]:
+    return [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+
+def test_first_model_within_25_code_cells():
+    "The learner's path: the first model's class comes within 25 code cells of the top of 00 (hidden ones counted)"
+    cells = _code_cells(ROOT/'nbs'/'00_data.ipynb') + _code_cells(ROOT/'nbs'/'01_learner.ipynb')
+    first = next(i for i, s in enumerate(cells, 1) if s.lstrip().startswith('class ') and '(Module)' in s.split('\n')[0])
+    assert first <= 25, first
+
+MACHINERY = ('atomic', 'fifo', 'symlink', 'symbolic link', 'config.ini', 'thread', 'leanlearner', 'tensordl', 'check_target')
+
+def test_reader_questions_stay_off_the_machinery():
+    "Questions of 00-11 never quiz file safety, fastai internals or threads: those are for 15-17"
+    found = []
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        if not nb.name[:2].isdigit() or int(nb.name[:2]) > 11: continue
+        for c in json.loads(nb.read_text())['cells']:
+            s = ''.join(c['source'])
+            if c['cell_type'] == 'markdown' and '## Questionnaire' in s:
+                found += [f'{nb.name}: {w}' for w in MACHINERY if w in s.lower()]
+    assert not found, found
