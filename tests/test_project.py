@@ -108,8 +108,8 @@ def _figures_without_caption(nb:Path) -> list[str]:
             if not (nxt and nxt['cell_type'] == 'markdown' and ''.join(nxt['source']).lstrip().startswith('*Figure:')):
                 missing.append(f"{nb.name} cell {c.get('id')}: a plot with no caption cell after it")
         if c['cell_type'] == 'markdown':
-            for part in src.split('![')[1:]:
-                if '](images/' in part and '*Figure:' not in part.split('![')[0]:
+            for part in src.split('![')[1:]:  # each drawing, up to the next one
+                if '](images/' in part and '*Figure:' not in part:
                     missing.append(f"{nb.name} cell {c.get('id')}: a drawing with no caption below it")
     return missing
 
