@@ -246,14 +246,14 @@ def cli_times(reps):
     "Whole-process wall seconds (median of `reps` after a warm-up) of the command line, beside `import torch`"
     exe = shutil.which('humannums', path=str(Path(sys.executable).parent)) or shutil.which('humannums')
     with tempfile.TemporaryDirectory() as d:
-        model = Path(d)/'rnn4.pth'
+        model = Path(d)/'rnn4.safetensors'
         subprocess.run([exe, 'train', 'rnn4', '--epochs', '1', '--out', str(model)], check=True, capture_output=True)
         cmds = {'python -c "import torch"': [sys.executable, '-c', 'import torch'],
                 'python -c "import fastai.torch_core"  (fastai\'s Module, the models\' base class)': [sys.executable, '-c', 'import fastai.torch_core'],
                 'humannums --help': [exe, '--help'],
                 'humannums predict (a usage error: --k 0)': [exe, 'predict', str(model), 'one', '--k', '0'],
-                'humannums predict rnn4.pth "one thousand two hundred"': [exe, 'predict', str(model), 'one thousand two hundred'],
-                'humannums generate rnn4.pth "one thousand two hundred ." --n 20': [exe, 'generate', str(model), 'one thousand two hundred .', '--n', '20']}
+                'humannums predict rnn4.safetensors "one thousand two hundred"': [exe, 'predict', str(model), 'one thousand two hundred'],
+                'humannums generate rnn4.safetensors "one thousand two hundred ." --n 20': [exe, 'generate', str(model), 'one thousand two hundred .', '--n', '20']}
         times = {k: [] for k in cmds}
         for r in range(reps + 1):  # alternating, the first round a warm-up (disk cache)
             for k, cmd in cmds.items():

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #0448642c
 from __future__ import annotations
-import argparse, difflib, hashlib, os, sys, time, warnings
+import argparse, difflib, hashlib, logging, os, sys, time, warnings
 from pathlib import Path
 # Nothing of the library at import time: `--help` and a usage error answer before torch and fastai load
 # (several seconds); each command imports what it needs.
@@ -12,7 +12,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['MAX_SEEDS', 'MAX_LR', 'MODELS', 'TRANSLATOR_NAMES', 'MAX_SEED', 'MAX_EPOCHS', 'MAX_GENERATE', 'MAX_COUNT',
            'VOCAB_SIZE', 'make_parser', 'cmd_data', 'cmd_train', 'cmd_predict', 'cmd_generate', 'cmd_count',
-           'cmd_translate', 'cmd_reproduce', 'main']
+           'cmd_translate', 'cmd_convert', 'cmd_reproduce', 'main']
 
 # %% ../nbs/14_cli.ipynb #5847c418
 MAX_SEEDS, MAX_LR = 100, 1e38  # seeds per model; about float32's largest
@@ -56,48 +56,80 @@ def make_parser() -> argparse.ArgumentParser:
                    help="maximum learning rate (default: the model's recipe)")
     t.add_argument('--seed', type=_arg(int, f'a non-negative integer up to {MAX_SEED}', lambda v: 0 <= v <= MAX_SEED),
                    default=42, help=f'random seed, 0 to {MAX_SEED} (default: 42)')
-    t.add_argument('--out', help='model file to write (default: MODEL.pth); replaces nothing but a humannums model file')
+    t.add_argument('--out', help='model file to write (default: MODEL.safetensors); replaces nothing but a humannums model file')
     pr = sub.add_parser('predict', help='the most likely next words after a text', description='Print the k most likely next words with their probabilities.')
-    pr.add_argument('file', type=Path, help='model file written by `humannums train`, or one of the repository\'s trained/')
+    pr.add_argument('file', help='model file written by `humannums train`, or one of the repository\'s trained/')
     pr.add_argument('text', help='words, e.g. "seven thousand nine hundred"')
     pr.add_argument('--k', type=_arg(int, f'an integer from 1 to {VOCAB_SIZE}', lambda v: 1 <= v <= VOCAB_SIZE), default=5,
                     help=f'how many words to show, 1 to {VOCAB_SIZE} (the vocabulary; default: 5)')
     g = sub.add_parser('generate', help='continue a prompt word by word', description='Continue the prompt with the most likely word, n times, printing each word as it comes.')
-    g.add_argument('file', type=Path, help='model file written by `humannums train`, or one of the repository\'s trained/')
+    g.add_argument('file', help='model file written by `humannums train`, or one of the repository\'s trained/')
     g.add_argument('prompt', help='words, e.g. "one thousand two hundred ."')
     g.add_argument('--n', type=_arg(int, f'a non-negative integer up to {MAX_GENERATE}', lambda v: 0 <= v <= MAX_GENERATE),
                    default=10, help=f'how many words to add, 0 to {MAX_GENERATE} (default: 10)')
     c = sub.add_parser('count', help='let a model count on, and mark each number it gets wrong',
                        description='Prompt the model with the numbers ending at --from, let it write on, and check each number it writes against the count.')
-    c.add_argument('file', type=Path, help="model file written by `humannums train`, or one of the repository's trained/")
+    c.add_argument('file', help="model file written by `humannums train`, or one of the repository's trained/")
     c.add_argument('--from', dest='start', type=_arg(int, 'an integer from 1 to 9998', lambda v: 1 <= v <= 9998), default=8990,
                    help='the last number of the prompt, 1 to 9998 (default: 8990, before the carry into 9,000)')
     c.add_argument('--n', type=_arg(int, f'an integer from 1 to {MAX_COUNT}', lambda v: 1 <= v <= MAX_COUNT), default=20,
                    help=f'how many numbers to check, 1 to {MAX_COUNT}, ending at 9999 at most (default: 20)')
-    c.add_argument('--context', type=_arg(int, 'an integer from 1 to 100', lambda v: 1 <= v <= 100), default=2,
-                   help='how many numbers the prompt holds, ending at --from (default: 2)')
+    c.add_argument('--context', type=_arg(int, 'an integer from 1 to 100', lambda v: 1 <= v <= 100),
+                   help='how many numbers the prompt holds, ending at --from, 1 to 100 and at most --from (default: 2, or 1 with --from 1)')
     tr = sub.add_parser('translate', help='a number from words to digits, or from digits to words',
                         description='Translate with a translator file: the words of a number from 1 to 9999 to its digits (w2d), or its digits to words (d2w).')
-    tr.add_argument('file', type=Path, help=f"translator file written by `humannums train` ({', '.join(TRANSLATOR_NAMES)})")
+    tr.add_argument('file', help=f"translator file written by `humannums train` ({', '.join(TRANSLATOR_NAMES)})")
     tr.add_argument('text', help='e.g. "nine thousand eight hundred seventy four" (w2d) or 9874 (d2w)')
+    cv = sub.add_parser('convert', help="convert a model file of humannums' old format (a pickle) to today's",
+                        description="Write a model file saved by humannums before version 2 (a pickle, .pth) as a safetensors model file, weights read back bit for bit. Convert only files you made: reading the old format is what the new one avoids.")
+    cv.add_argument('file', help='old model file (.pth), written by `humannums train` or `make models` of an earlier humannums')
+    cv.add_argument('--out', help='new model file (default: FILE with the suffix .safetensors); replaces nothing but a humannums model file')
     r = sub.add_parser('reproduce', help='rerun every experiment and write a report', description='Retrain every model of the series and write report.md, results.csv, curves.csv and accuracy.png, all four at once.')
     r.add_argument('--seeds', type=_arg(int, f'a positive integer up to {MAX_SEEDS}', lambda v: 1 <= v <= MAX_SEEDS),
                    default=3, help=f'seeds per model, 0..N-1, N at most {MAX_SEEDS} (default: 3)')
-    r.add_argument('--out', type=Path, default=Path('reproduce'), help='report folder, new or an earlier report (default: reproduce)')
+    r.add_argument('--out', default='reproduce', help='report folder, new or an earlier report (default: reproduce)')
     r.add_argument('--jobs', type=nonneg, default=1, help='runs at a time, each in its own process with one torch thread; 0: one per core, and never more than the cores (default: 1)')
     r.add_argument('--models', nargs='+', type=_name_in(MODELS), metavar='MODEL', help='only these models, each once (default: all)')
     return p
 
+def _check_args(args) -> str|None:
+    "Fill in the defaults that hang on another argument and check what the parser's types can't see alone; the usage message, or None (before the library loads)"
+    if getattr(args, 'file', None) == '': return "FILE is empty: give a model file's path"  # Path('') would be '.', the current folder
+    if args.command in ('train', 'convert') and args.out == '': return "--out is empty: give a model file's path"
+
+    if args.command == 'reproduce' and Path(args.out).name in ('', '..'):  # '.', '', '/', '..': no folder of its own to build beside and swap in
+        return f"the report folder needs a name, and --out {args.out!r} has none: give a folder such as reproduce or ./results"
+    if args.command == 'count':
+        if args.context is None: args.context = min(2, args.start)  # --from 1 has one number before it
+        if args.context > args.start:
+            return f"--context {args.context} is more than --from {args.start}: the prompt holds the numbers up to --from, from 1 on; give --context {args.start} at most"
+        if args.start + args.n > 9999:
+            return f"--n {args.n} after --from {args.start:,} goes past 9,999, the last number HUMAN_NUMBERS spells: give --n {9999 - args.start} at most"
+
 # %% ../nbs/14_cli.ipynb #d26e62d2
+def _printable(text:str, stream=None) -> str:
+    "`text` as `stream` (default: stdout) can print it, even strictly: the bytes of a file name that isn't UTF-8 as `\\xff`, a character its encoding lacks as `\\u` escapes"
+    enc = getattr(stream or sys.stdout, 'encoding', None) or 'utf-8'
+    try: text = text.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')  # os keeps such bytes as lone surrogates
+    except UnicodeEncodeError: pass  # a lone surrogate of another kind: escaped below
+    return text.encode(enc, 'backslashreplace').decode(enc)
+
+def _differs(f:Path, size:int, sha:str) -> bool:
+    "Whether a file is at `f` and is not the one pinned by `size` and `sha` (the size first: a huge file is not read)"
+    return f.is_file() and (f.stat().st_size != size or hashlib.sha256(f.read_bytes()).hexdigest() != sha)
+
 def cmd_data(args):
-    "Make or verify the dataset; print its statistics"
+    "Make or verify the dataset; print its statistics, and which files were repaired"
     from humannums.data import human_numbers_path, HN_FILES, load_nums
-    path = human_numbers_path()
-    print(f'HUMAN_NUMBERS in {path}')
+    from humannums.files import fastai_data_dir
+    try: before = fastai_data_dir()/'human_numbers'  # where human_numbers_path() writes; the files as they are before it repairs any
+    except OSError: before = None  # human_numbers_path() says what is wrong
+    repaired = {name for name, (_, size, sha) in HN_FILES.items() if before and _differs(before/name, size, sha)}
+    path = human_numbers_path()  # writes what is missing and rewrites what differs from the pinned bytes
+    print(_printable(f'HUMAN_NUMBERS in {path}'))
     for name, (nums, size, sha) in HN_FILES.items():
-        b = (path/name).read_bytes()
-        ok = len(b) == size and hashlib.sha256(b).hexdigest() == sha
-        print(f'  {name}: numbers {nums.start}-{nums.stop-1}, {len(b):,} bytes, sha256 {sha[:16]}... {"verified" if ok else "MISMATCH"}')
+        print(f'  {name}: numbers {nums.start}-{nums.stop-1}, {(path/name).stat().st_size:,} bytes, sha256 {sha[:16]}... '
+              f'{"repaired" if name in repaired else "verified"}')
     nums, vocab = load_nums()
     print(f'tokens: {len(nums):,}   vocab: {len(vocab)} tokens')
     print('vocab: ' + ' '.join(vocab))
@@ -108,9 +140,9 @@ def cmd_train(args):
     from humannums.learner import results
     from humannums.zoo import model_summary, train_model
     from humannums.inference import save_model, is_model_file
-    out = args.out or f'{args.model}.pth'
+    out = args.out or f'{args.model}.safetensors'
     if out.endswith(('/', os.sep)) or what_is(out) == 'a folder':  # 'newdir/' would otherwise become a file named newdir
-        raise InputError(f"--out {out} names a folder; give a file name such as {Path(out)/(args.model + '.pth')}")
+        raise InputError(f"--out {out} names a folder; give a file name such as {Path(out)/(args.model + '.safetensors')}")
     out = check_target(out, ours=is_model_file, kind='model file')  # before minutes of training; only a model file is replaced
     what, epochs, lr = model_summary(args.model)
     epochs, lr = args.epochs or epochs, args.lr or lr
@@ -122,8 +154,13 @@ def cmd_train(args):
     metric, last = res.columns[2], res.iloc[-1]  # accuracy, or a translator's exact_match
     metrics = {metric: float(last[metric]), f'best_{metric}': float(res[metric].max()), 'train_loss': float(last.train_loss),
                'valid_loss': float(last.valid_loss), 'epochs': len(res), 'lr': lr, 'seed': args.seed, 'seconds': learn.run_info.seconds}
-    save_model(out, learn.model, args.model, metrics=metrics)
-    print(f'validation {metric} {metrics[metric]:.4f} (best {metrics[f"best_{metric}"]:.4f}) in {learn.run_info.seconds:.1f}s; saved {out}')
+    old = what_is(out) == 'file'
+    try: save_model(out, learn.model, args.model, metrics=metrics)
+    except OSError as e:
+        if e.strerror is None: raise  # check_target's own message, complete (something appeared at `out` meanwhile)
+        kept = 'the old file was kept' if old else 'nothing was written'  # the model is written beside `out`, then renamed over it
+        raise OSError(f"{out}: model not saved ({e.strerror}); {kept}") from None
+    print(_printable(f'validation {metric} {metrics[metric]:.4f} (best {metrics[f"best_{metric}"]:.4f}) in {learn.run_info.seconds:.1f}s; saved {out}'))
 
 def cmd_predict(args):
     "Print the k most likely next words"
@@ -143,8 +180,10 @@ def cmd_count(args):
     "Print the prompt, then each number the model writes, marking the wrong ones, and how many were right"
     from humannums.inference import load_model, count_on
     from humannums.data import words
+    from humannums.files import InputError
+    if problem := _check_args(args): raise InputError(problem)  # as `main` does before loading the library; the messages name the options
     tm = load_model(args.file)
-    counted = count_on(tm, args.start, args.n, args.context)  # checks the numbers before printing anything
+    counted = count_on(tm, args.start, args.n, args.context)
     print(f'counting on from {args.start:,}, after a prompt of {args.context} number{"s" * (args.context != 1)}:')
     for m, got, ok in counted:
         print(f'{m:>6,}  {got or "(nothing)":<48}  {"ok" if ok else "WRONG, due: " + words(m)}')
@@ -155,33 +194,49 @@ def cmd_translate(args):
     from humannums.inference import load_model, translate
     print(translate(load_model(args.file), args.text))
 
+def cmd_convert(args):
+    "Convert an old-format model file to today's format, checked bit for bit"
+    from humannums.inference import convert_model_file, load_model
+    new = convert_model_file(args.file, args.out)
+    tm = load_model(new)  # and it loads as any model file does
+    print(_printable(f'{args.file} -> {new}: {tm.name}, {len(tm.model.state_dict())} weights, read back bit for bit'))
+
 def cmd_reproduce(args):
     "Rerun every experiment and write the report"
     from humannums.zoo import reproduce
     t = time.perf_counter()
     out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs,
                     progress=lambda line: print(line, flush=True))  # each run's line as it ends, also into a pipe or a log
-    print(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s')
-    print((out/'report.md').read_text())
+    print(_printable(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s'))
+    print(_printable((out/'report.md').read_text()))
 
 _COMMANDS = dict(data=cmd_data, train=cmd_train, predict=cmd_predict, generate=cmd_generate, count=cmd_count, translate=cmd_translate,
-                 reproduce=cmd_reproduce)
+                 convert=cmd_convert, reproduce=cmd_reproduce)
 
 def main(argv=None) -> int:
     "Entry point of the `humannums` console script"
     parser = make_parser()
     args = parser.parse_args(argv)
-    say = lambda msg: print(f'humannums {args.command}: {msg}', file=sys.stderr)
-    from humannums.files import InputError  # after parsing: the library loads only for a command to run
-    from humannums.inference import ModelFileError, DivergedError
-    with warnings.catch_warnings():
-        warnings.showwarning = lambda message, *a, **k: say(f'warning: {message}')
-        try: _COMMANDS[args.command](args)
-        except (ModelFileError, DivergedError) as e: say(f'error: {e}'); return 1
-        except InputError as e: parser.exit(2, f'humannums {args.command}: error: {e}\n')  # bad input; any other error is a bug: its traceback shows
-        except BrokenPipeError:  # the reader went away (`humannums data | head -1`): stop quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the final flush doesn't complain either
-            return 141
-        except OSError as e: say(f'error: {e}'); return 1
-        except KeyboardInterrupt: print('\nhumannums: interrupted; no partial files were written', file=sys.stderr); return 130
+    say = lambda msg: print(_printable(f'humannums {args.command}: {msg}', sys.stderr), file=sys.stderr)
+    usage = lambda msg: parser.exit(2, _printable(f'humannums {args.command}: error: {msg}\n', sys.stderr))
+    if problem := _check_args(args): usage(problem)  # still without the library: answered at once
+    mpl_log = logging.getLogger('matplotlib')  # fastai's imports load matplotlib, which warns when it can't write its config folder (HOME read-only)
+    level = mpl_log.level
+    if args.command != 'reproduce': mpl_log.setLevel(logging.ERROR)  # only reproduce draws: the others have no use for its warnings
+    try:
+        try:
+            from humannums.files import InputError  # after parsing: the library loads only for a command to run
+            from humannums.inference import ModelFileError, DivergedError
+        except KeyboardInterrupt: print('\nhumannums: interrupted', file=sys.stderr); return 130  # Ctrl-C in the seconds torch and fastai take to load
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *a, **k: say(f'warning: {message}')
+            try: _COMMANDS[args.command](args)
+            except (ModelFileError, DivergedError) as e: say(f'error: {e}'); return 1
+            except InputError as e: usage(e)  # bad input; any other error is a bug: its traceback shows
+            except BrokenPipeError:  # the reader went away (`humannums data | head -1`): stop quietly
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the final flush doesn't complain either
+                return 141
+            except OSError as e: say(f'error: {e}'); return 1
+            except KeyboardInterrupt: print('\nhumannums: interrupted; no partial files were written', file=sys.stderr); return 130
+    finally: mpl_log.setLevel(level)  # as it was (main also runs inside a notebook)
     return 0

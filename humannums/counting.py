@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from .data import ONES, load_nums, three_word_samples, seq_samples, split_samples
 from .files import atomic_write_bytes, check_target, check_int, InputError
-from .zoo import EXPERIMENTS, get_recipe, worker_init
+from .modelfile import read_model_file, write_model_file, ModelFileError, MODEL_SUFFIX
+from .zoo import EXPERIMENTS, get_recipe, worker_pool
 from .attention import TransformerLM
 from .inference import TrainedModel, count_on
 
@@ -74,7 +75,7 @@ def _run_tasks(worker:str, tasks:list, jobs:int, progress) -> pd.DataFrame:
     from humannums import counting  # workers find these functions by module (not a notebook's own `__main__`)
     check_int(jobs, 'jobs (0: one per core)', 0)
     jobs, done, say, fn = min(jobs or os.cpu_count(), os.cpu_count(), len(tasks)), {}, progress or (lambda *a: None), getattr(counting, worker)
-    with (mp.get_context('spawn').Pool(jobs, initializer=worker_init) if jobs > 1 else contextlib.nullcontext()) as pool:
+    with (worker_pool(jobs) if jobs > 1 else contextlib.nullcontext()) as pool:
         for rows in (pool.imap_unordered(fn, tasks[::-1]) if pool else map(fn, tasks)):  # the costly ones (last) first
             done[(rows[0]['model'], rows[0]['seed'])] = rows
             say(f"{rows[0]['model']:20s} seed {rows[0]['seed']}: accuracy {rows[0]['final_acc']:.4f}, counting scored")
@@ -183,13 +184,12 @@ def try_study(names=None, seeds=range(5), jobs:int=1, progress=print) -> pd.Data
     return _run_tasks('_try_one', [(n, s) for n in names for s in seeds], jobs, progress)
 
 def _is_try_file(path:Path) -> bool:
-    "Whether `path` holds the weights of a try that `save_try` wrote (the only file it replaces)"
-    try: return 'pointer.succ' in torch.load(path, map_location='cpu', weights_only=True)
-    except Exception: return False
+    "Whether `path` is a model file of a try (`save_try`'s): the only file `save_try` replaces"
+    try: return read_model_file(path)[0]['name'] in TRIES
+    except ModelFileError: return False
 
 def save_try(name:str='successor_pointer', seed:int=0, folder='counting') -> Path:
-    "Train try `name` with `seed` as `try_study` does, and save its weights to `folder` for the notebook to look inside"
+    "Train try `name` with `seed` as `try_study` does, and save it as a model file (`18_modelfile`) in `folder` for the notebook to look inside"
     if name not in TRIES: raise InputError(f"unknown try {name!r}; choose one of: {', '.join(TRIES)}")
-    path = check_target(Path(folder)/f'{name}-seed{seed}.pth', ours=_is_try_file, kind='try file')
-    buf = io.BytesIO(); torch.save({k: v.detach().cpu() for k, v in _train_try(name, seed).model.state_dict().items()}, buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    path = check_target(Path(folder)/f'{name}-seed{seed}{MODEL_SUFFIX}', ours=_is_try_file, kind='try file')
+    return write_model_file(path, _train_try(name, seed).model.state_dict(), name=name, vocab=list(load_nums()[1]), metrics={'seed': seed})

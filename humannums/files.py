@@ -4,7 +4,8 @@
 
 # %% ../nbs/15_files.ipynb #841ac6ec
 from __future__ import annotations
-import configparser, hashlib, os, stat, tempfile, time, warnings
+import configparser, hashlib, itertools, os, signal, stat, sys, tempfile, threading, time, warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from fastai.data.external import fastai_cfg
@@ -55,12 +56,30 @@ def _refuse_special(path:Path):
         raise FileExistsError(f"{path} is {what}; humannums only writes new files or replaces regular files, "
                               "so it leaves it alone: give another path")
 
+def _new_file_mode() -> int:
+    "The permissions a new file gets here: 0o666 less the umask (mkstemp's files are private, 0600)"
+    umask = os.umask(0); os.umask(umask)
+    return 0o666 & ~umask
+
+def _mode_for(path:Path) -> int:
+    "Permissions for a file written at `path`: those of the regular file it replaces, else a new file's"
+    try: st = os.lstat(path)
+    except FileNotFoundError: return _new_file_mode()
+    return stat.S_IMODE(st.st_mode) & 0o777 if stat.S_ISREG(st.st_mode) else _new_file_mode()  # a symlink's 0777 is no file's
+
+def _write_protected(path:Path) -> bool:
+    "Whether the regular file at `path` may not be written: no owner write bit (root ignores permissions) or no write access"
+    return not os.stat(path).st_mode & stat.S_IWUSR or not os.access(path, os.W_OK)
+
 def check_target(path, ours:Callable[[Path], bool]=None, kind:str='file') -> Path:
-    "`path` if a file can be written there: nothing or a regular file (one that `ours(path)` accepts, if given) at it, and a writable folder for it (checked before any work)"
+    "`path` if a file can be written there: nothing or a regular file you may write (one that `ours(path)` accepts, if given) at it, and a writable folder for it (checked before any work)"
     if isinstance(path, str) and (path.endswith(('/', os.sep)) or os.path.basename(path) in ('.', '..')):
         raise IsADirectoryError(f"{path} names a folder, not a file: give a file name in it")  # Path() would drop the '/' or '.'
     path = Path(path)
     _refuse_special(path)
+    if what_is(path) == 'file' and _write_protected(path):
+        raise PermissionError(f"{path} is write-protected; humannums replaces only files you may write (as cp without -f): "
+                              "make it writable or give another path")
     if ours is not None and what_is(path) == 'file' and not ours(path):
         raise FileExistsError(f"{path} exists and is not a humannums {kind} (or cannot be read as one), so it is left "
                               "alone: give another path, or move that file away first")
@@ -72,22 +91,48 @@ def check_target(path, ours:Callable[[Path], bool]=None, kind:str='file') -> Pat
     os.close(fd); os.unlink(probe)
     return path
 
+_FATAL = tuple(getattr(signal, s) for s in ('SIGTERM', 'SIGHUP') if hasattr(signal, s))  # Windows has no SIGHUP
+
+class _Killed(BaseException):
+    "SIGTERM or SIGHUP arrived while `_dying_cleanly` was on: not an `Exception`, so no `except Exception` swallows it"
+
+@contextmanager
+def _dying_cleanly():
+    "In the main thread, SIGTERM and SIGHUP left at their default (end the process at once) raise `_Killed` in the block, so its `except`/`finally` clean up; then the process dies of the signal all the same"
+    if threading.current_thread() is not threading.main_thread(): yield; return  # only the main thread may set handlers
+    got, armed = [], [False]
+    def handler(signum, frame):
+        got.append(signum)
+        if armed[0]: armed[0] = False; raise _Killed(signum)  # once: a second signal must not cut the cleanup short
+    old = {s: signal.signal(s, handler) for s in _FATAL if signal.getsignal(s) is signal.SIG_DFL}  # ignored or handled: the program's business
+    try:
+        armed[0] = True
+        yield
+    except _Killed: pass  # the block has cleaned up: die of it below
+    finally:
+        armed[0] = False
+        for s, h in old.items(): signal.signal(s, h)
+        if got:  # die of the signal as the process would have; a shell's exit status if it somehow goes on
+            signal.raise_signal(got[0])
+            sys.exit(128 + got[0])
+
 def atomic_write(path, write) -> Path:
-    "Call `write(tmp)` on a temp file beside `path`, then rename it to `path`: never a half-written file, never a replaced non-file"
+    "Call `write(tmp)` on a temp file beside `path`, then rename it to `path`: never a half-written file (not even when SIGTERM or SIGHUP ends the process), never a replaced non-file; a replaced file keeps its permissions"
     path = Path(path)
     _refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0); os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private (0600); give it a new file's usual permissions
-        _refuse_special(path)  # again: something may have appeared there while we wrote
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _dying_cleanly():
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+            os.close(fd)
+            write(tmp)
+            _refuse_special(path)  # again: something may have appeared there while we wrote
+            os.chmod(tmp, _mode_for(path))  # mkstemp's file is private (0600): the replaced file's permissions, or a new file's
+            os.replace(tmp, path)
+        except BaseException:
+            if tmp: Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 def atomic_write_bytes(path, data:bytes) -> Path:
@@ -97,34 +142,65 @@ def atomic_write_bytes(path, data:bytes) -> Path:
 # %% ../nbs/15_files.ipynb #59f543e6
 FASTAI_DIRS = dict(data='data', archive='archive', storage='tmp', model='models')  # fastai's own config.ini defaults
 
+def _fastai_home() -> Path:
+    "fastai's folder: FASTAI_HOME, or ~/.fastai when it is unset or empty (to fastai, an empty one is the current folder)"
+    return Path(os.getenv('FASTAI_HOME') or '~/.fastai').expanduser().absolute()
+
 def _read_cfg(f:Path) -> dict|None:
     "The DEFAULT section of fastai's config.ini `f`, or None if it is empty, unreadable or lacks a usable `data` entry"
     cp = configparser.ConfigParser()
-    try: cp.read(f, encoding='utf8')
+    try: d = dict(cp['DEFAULT']) if cp.read(f, encoding='utf8') else {}  # dict() interpolates: a stray '%' is an error too
     except (configparser.Error, UnicodeDecodeError): return None
-    d = dict(cp['DEFAULT'])
     return d if d.get('data') and '\x00' not in d['data'] else None  # a NUL byte: no path can hold it
 
+def _not_fastais(old:bytes) -> bool:
+    "Whether `old`, a config.ini fastai can't use, is another program's file: it reads as ini and holds none of fastai's settings"
+    if not old.strip(): return False  # empty: what a full disk leaves
+    cp = configparser.ConfigParser()
+    try: cp.read_string(old.decode('utf8'))
+    except (configparser.Error, UnicodeDecodeError): return False  # garbage: what a crash or a stray editor leaves
+    return not any(k in cp['DEFAULT'] for k in FASTAI_DIRS)
+
+class _NotFastaiConfig(FileExistsError):
+    "FASTAI_HOME holds a config.ini that fastai did not write"
+
+def _keep_broken(f:Path, old:bytes) -> Path:
+    "Save `old` beside `f` as the first free name of f.broken, f.broken.1, f.broken.2, ...: linked into place whole, never over an earlier one"
+    fd, tmp = tempfile.mkstemp(dir=f.parent, prefix=f'.{f.name}.broken.')
+    try:
+        with os.fdopen(fd, 'wb') as o: os.fchmod(o.fileno(), _mode_for(f)); o.write(old)  # the old file's permissions
+        for n in itertools.count():
+            kept = f.with_name(f'{f.name}.broken' + (f'.{n}' if n else ''))
+            try: os.link(tmp, kept); return kept  # fails if the name is taken: then the next one
+            except FileExistsError: pass
+    finally: os.unlink(tmp)
+
 def fastai_data_dir() -> Path:
-    "fastai's data folder from its config.ini, which is written whole when missing and repaired when empty or broken"
-    home = Path(os.getenv('FASTAI_HOME', '~/.fastai')).expanduser().absolute()
+    "fastai's data folder from its config.ini (in FASTAI_HOME, or ~/.fastai if that is unset or empty), which is written whole when missing and repaired when empty or broken, unless another program wrote it"
+    home = _fastai_home()
     f, text = home/'config.ini', '[DEFAULT]\n' + ''.join(f'{k} = {v}\n' for k, v in FASTAI_DIRS.items())
     if not f.exists():  # create it whole, so processes starting together never read a half-written one
         home.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=home, prefix='.config.ini.')
-        with os.fdopen(fd, 'w') as o: o.write(text)
-        try: os.link(tmp, f)  # fails if another process made it first: then theirs stands
-        except FileExistsError: pass
-        finally: os.unlink(tmp)
+        with _dying_cleanly():
+            fd, tmp = tempfile.mkstemp(dir=home, prefix='.config.ini.')
+            try:
+                with os.fdopen(fd, 'w') as o: os.fchmod(o.fileno(), _new_file_mode()); o.write(text)  # not mkstemp's 0600
+                os.link(tmp, f)  # fails if another process made it first: then theirs stands
+            except FileExistsError: pass
+            finally: os.unlink(tmp)  # whatever happened (a full disk, say): no temp file left behind
     for _ in range(20):  # a writer elsewhere may be halfway through it: give it a moment
         if (cfg := _read_cfg(f)) is not None: break
         time.sleep(0.05)
     else:
         old = f.read_bytes() if f.is_file() else b''
+        if _not_fastais(old):
+            raise _NotFastaiConfig(f"{f} holds none of fastai's settings ({', '.join(FASTAI_DIRS)}), so it is not fastai's "
+                                   "config.ini and is left alone: set FASTAI_HOME to another folder, or move that file away")
         try:
-            if old.strip(): atomic_write_bytes(f.with_name('config.ini.broken'), old)
-            atomic_write_bytes(f, text.encode())
-            said = 'rewrote it with fastai\'s defaults' + (' (the old one is in config.ini.broken)' if old.strip() else '')
+            with _dying_cleanly():
+                kept = _keep_broken(f, old) if old.strip() else None
+                atomic_write_bytes(f, text.encode())
+            said = 'rewrote it with fastai\'s defaults' + (f' (the old one is in {kept.name})' if kept else '')
         except OSError as e: said = f"could not repair it ({e.strerror}), so fastai's defaults are used"
         warnings.warn(f"fastai's {f} was {'unreadable' if old.strip() else 'empty'}; {said}", stacklevel=2)
         cfg = FASTAI_DIRS
@@ -141,12 +217,15 @@ def fastai_data_files(folder:str, files:dict, what:str) -> Path:
         for name, (size, sha, make) in files.items():
             f = path/name
             if f.is_file() and f.stat().st_size == size and hashlib.sha256(f.read_bytes()).hexdigest() == sha: continue
+            damaged = what_is(f) == 'file'  # there, but not what it should be: say so once it is rewritten
             atomic_write_bytes(f, make())
+            if damaged: warnings.warn(f"{name} in {path} did not match its pinned size and SHA-256; rewrote it", stacklevel=2)
+    except _NotFastaiConfig: raise  # its message says what to do
     except OSError as e:
         if path and (kind := what_is(path)) not in (None, 'a folder', 'a symbolic link'):  # mkdir's "File exists" says too little
             raise FileExistsError(f"{path} is {'a file' if kind == 'file' else kind}, where the {what} folder goes; "
                                   "move it away, or set FASTAI_HOME to another folder") from None
-        where = path or os.getenv('FASTAI_HOME', '~/.fastai')
+        where = path or _fastai_home()
         raise OSError(f"cannot write the {what} files in {where} ({e.strerror or e}); "
                       "set FASTAI_HOME to a writable folder") from e
     return path

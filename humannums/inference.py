@@ -4,27 +4,25 @@
 
 # %% ../nbs/13_inference.ipynb #6baf6887
 from __future__ import annotations
-import difflib, html, io, math, os, stat, zipfile
+import copy, difflib, html, io, math, os, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
 from .data import load_nums, three_word_dls, words
-from .files import atomic_write_bytes, check_target, file_kind, check_int, InputError, InputTypeError
-from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, TRAINED_FORMAT, TRAINED_VERSION, new_model
+from .files import check_target, check_int, InputError, InputTypeError
+from .modelfile import (ModelFileError, MAX_MODEL_BYTES, MODEL_SUFFIX, FIELDS, read_model_file, read_model_bytes,
+                                 write_model_file, is_model_file, short)
+from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, new_model, model_vocab
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'MAX_MODEL_BYTES', 'MODEL_NAMES', 'MAX_GENERATE', 'MAX_PROMPT', 'MAX_COUNT',
-           'TrainedModel', 'model_vocab', 'ModelFileError', 'DivergedError', 'not_finite', 'is_model_file',
-           'save_model', 'load_model', 'encode', 'next_probs', 'predict_next', 'generate_words', 'generate', 'count_on',
-           'translate', 'explore', 'explore_html', 'explorer']
+__all__ = ['MODEL_NAMES', 'OLD_FORMATS', 'MAX_GENERATE', 'MAX_PROMPT', 'MAX_COUNT', 'TrainedModel', 'DivergedError', 'not_finite',
+           'own_copy', 'probe', 'save_model', 'load_model', 'convert_model_file', 'encode', 'next_probs',
+           'predict_next', 'generate_words', 'generate', 'count_on', 'translate', 'explore', 'explore_html', 'explorer']
 
-# %% ../nbs/13_inference.ipynb #aa428652
-FORMAT, FORMAT_VERSION = 'humannums-model', 1
-MAX_MODEL_BYTES = 64 * 2**20  # what a model file may hold on disk and unpack to; the series' largest model needs under 1 MB
-
+# %% ../nbs/13_inference.ipynb #8bc1c0a6
 @dataclass
 class TrainedModel:
     "A model with its vocabulary (a translator: its source and target vocabularies), registry name and training metrics"
@@ -40,74 +38,60 @@ class TrainedModel:
 
 MODEL_NAMES = (*EXPERIMENTS, *TRANSLATORS)  # what a model file may hold: a language model of the series, or a translator
 
-def model_vocab(name:str) -> list:
-    "The vocabulary a model file of `name` holds: HUMAN_NUMBERS' tokens, or a translator's [source, target] vocabularies"
-    if name in TRANSLATORS:
-        from humannums.seq2seq import direction_vocabs
-        return [list(v) for v in direction_vocabs(TRANSLATORS[name]['direction'])]
-    return list(load_nums()[1])
-
-class ModelFileError(ValueError):
-    "A file that is not a loadable humannums model file"
-
 class DivergedError(ValueError):
-    "Weights or metrics that are not finite: a diverged training run, which is never saved"
+    "Weights, metrics or scores that are not finite: a diverged training run (never saved), or weights too large to compute with"
 
 def not_finite(state_dict:dict, metrics:dict=None) -> list[str]:
     "Names of the weights and metrics in `state_dict` and `metrics` that hold NaN or infinity"
     bad = [k for k, v in state_dict.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
     return bad + [k for k, v in (metrics or {}).items() if isinstance(v, float) and not math.isfinite(v)]
 
-def is_model_file(path) -> bool:
-    "Whether `path` holds a humannums model file (`save_model`'s, or `save_trained`'s of `12_zoo`): the only files a save replaces"
-    try: data = _read_model_file(Path(path))
-    except ModelFileError: return False
-    return isinstance(data, dict) and data.get('format') in (FORMAT, TRAINED_FORMAT)
+def own_copy(model:torch.nn.Module) -> torch.nn.Module:
+    "A copy of `model` in eval mode that shares its weights but none of its state: each call and each generator runs one, so none disturbs another"
+    shared = {id(t): t for t in (*model.parameters(), *model.buffers())}  # the weights: read, never written, by inference
+    return copy.deepcopy(model, shared).eval()
 
+# %% ../nbs/13_inference.ipynb #3bb20d21
+@torch.no_grad()
+def probe(model:torch.nn.Module, name:str) -> torch.Tensor:
+    "The scores of `model` (of recipe or translator `name`) on an input that holds every token of its vocabulary once"
+    m = own_copy(model)
+    dev = next(m.parameters()).device
+    if name in TRANSLATORS:  # every source token (past the padding, start and end markers) in rows of 8, every target token after each
+        src = torch.arange(3, m.src_emb.num_embeddings)
+        src = torch.nn.functional.pad(src, (0, -len(src) % 8)).view(-1, 8)
+        return m(src.to(dev), torch.arange(m.tgt_emb.num_embeddings).expand(len(src), -1).to(dev))
+    ids = torch.arange(m.i_h.num_embeddings)
+    ids = torch.cat([ids, ids.new_zeros(-len(ids) % 3)]).view(-1, 3)  # rows of three words: what every model of the series reads
+    if reset := getattr(m, 'reset', None): reset()
+    out = m(ids.to(dev))
+    return out[0] if isinstance(out, tuple) else out
+
+def _check_scores(scores:torch.Tensor, what:str):
+    "`scores` if they are all finite; else a `DivergedError` that says `what` gave them"
+    if not torch.isfinite(scores).all():
+        raise DivergedError(f"{what} are not finite (NaN or infinity): its weights are too large to compute with "
+                            "(its training diverged, or the file was not written by humannums)")
+    return scores
+
+# %% ../nbs/13_inference.ipynb #0064f0af
 def save_model(path, model, name:str, vocab:list=None, metrics:dict=None) -> Path:
-    "Save `model` (built by registry experiment or translator `name`) with `vocab` and `metrics`, atomically, to `path`: a new file, or one that is a model file already"
-    if name not in MODEL_NAMES: raise InputError(f"unknown model {name!r:.60}; choose one of: {', '.join(MODEL_NAMES)}")
+    "Save `model` (built by registry experiment or translator `name`) with `vocab` and `metrics` to `path` as a model file (`18_modelfile`): a new file, or one that is a model file already"
+    if name not in MODEL_NAMES: raise InputError(f"unknown model {short(name)}; choose one of: {', '.join(MODEL_NAMES)}")
     path = check_target(_as_path(path, 'path', keep_str=True), ours=is_model_file, kind='model file')
-    state, metrics = {k: v.detach().cpu() for k, v in model.state_dict().items()}, dict(metrics or {})
+    state, metrics = model.state_dict(), dict(metrics or {})
     if bad := not_finite(state, metrics):
         raise DivergedError(f"not saved: {', '.join(bad[:4])}{' and more' if len(bad) > 4 else ''} not finite (NaN or "
                             f"infinity), so the training diverged; {path} was left as it was (try a smaller learning rate)")
-    data = dict(format=FORMAT, version=FORMAT_VERSION, name=name, vocab=list(vocab or model_vocab(name)),
-                metrics=metrics, state_dict=state)
-    buf = io.BytesIO(); torch.save(data, buf)  # in memory first: a full disk then fails as an OSError that says so
-    return atomic_write_bytes(path, buf.getvalue())
+    if not FIELDS['metrics'](metrics): raise InputError(f"metrics must map at most 64 names to finite numbers, got {short(metrics)}")
+    try: _check_scores(probe(model, name), "the model's scores on a test input")
+    except DivergedError as e: raise DivergedError(f"not saved: {e}; {path} was left as it was") from None
+    return write_model_file(path, state, name=name, vocab=list(vocab or model_vocab(name)), metrics=metrics)
 
 def _as_path(path, arg:str='path', keep_str:bool=False):
     "`path` as a `Path` (or the str itself, with `keep_str`), if it is a str or path-like; else an `InputTypeError` naming `arg`"
     if not isinstance(path, (str, os.PathLike)): raise InputTypeError(f"{arg} must be a file path (a str or Path), got {type(path).__name__}")
     return path if keep_str and isinstance(path, str) else Path(path)
-
-def _read_model_file(path:Path) -> dict:
-    "The plain data in model file `path`: a regular file of at most `MAX_MODEL_BYTES`, nothing unpickled but data, nothing unpacked past that"
-    unreadable = ModelFileError(f"{path}: not a readable model file (truncated, corrupted, or not saved by humannums)")
-    try: fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a named pipe opens at once instead of waiting for a writer
-    except FileNotFoundError: raise ModelFileError(f"{path}: no such model file") from None
-    except PermissionError: raise ModelFileError(f"{path}: permission denied: this user may not read it") from None
-    except OSError as e: raise ModelFileError(f"{path}: cannot be read ({e.strerror or e})") from None
-    try:
-        st = os.fstat(fd)  # what was opened, past any symbolic link
-        if stat.S_ISDIR(st.st_mode): raise ModelFileError(f"{path} is a folder, not a model file")
-        if not stat.S_ISREG(st.st_mode): raise ModelFileError(f"{path} is {file_kind(st.st_mode)}, not a model file; not read")
-        too_big = ModelFileError(f"{path}: more than the {MAX_MODEL_BYTES:,} bytes a humannums model file may have; not loaded")
-        if st.st_size > MAX_MODEL_BYTES: raise too_big
-        with os.fdopen(fd, 'rb', closefd=False) as f: raw = f.read(MAX_MODEL_BYTES + 1)  # bounded even if the file grows meanwhile
-    except OSError as e: raise ModelFileError(f"{path}: cannot be read ({e.strerror or e})") from None
-    finally: os.close(fd)
-    if len(raw) > MAX_MODEL_BYTES: raise too_big
-    buf = io.BytesIO(raw)
-    try: size = sum(i.file_size for i in zipfile.ZipFile(buf).infolist())
-    except (zipfile.BadZipFile, ValueError, EOFError): raise unreadable from None
-    if size > MAX_MODEL_BYTES:
-        raise ModelFileError(f"{path}: would unpack to {size:,} bytes, more than a humannums model can hold "
-                             f"({MAX_MODEL_BYTES:,}); not loaded")
-    buf.seek(0)
-    try: return torch.load(buf, map_location='cpu', weights_only=True)
-    except Exception: raise unreadable from None
 
 def _check_device(device):
     "`device` as a `torch.device` that is there to use (None stays None); else an `InputError` saying what is allowed"
@@ -115,79 +99,87 @@ def _check_device(device):
     if not isinstance(device, (str, int, torch.device)):
         raise InputTypeError(f"device must be a str such as 'cpu' or 'cuda' (or a torch.device), got {type(device).__name__}")
     try: d = torch.device(device)
-    except (RuntimeError, ValueError, TypeError): raise InputError(f"device {device!r:.40} is not a torch device; give e.g. 'cpu' or 'cuda'") from None
-    if d.type == 'cuda' and not torch.cuda.is_available(): raise InputError(f"device {device!r:.40}: no CUDA GPU here; use 'cpu'")
+    except (RuntimeError, ValueError, TypeError): raise InputError(f"device {short(device)} is not a torch device; give e.g. 'cpu' or 'cuda'") from None
+    if d.type not in ('cpu', 'cuda', 'mps'): raise InputError(f"device {short(str(device))}: a model runs on 'cpu', 'cuda' or 'mps', not {d.type!r}")
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise InputError(f"device {short(str(device))}: no CUDA GPU here; use 'cpu'")
+    if d.type == 'mps' and not torch.backends.mps.is_available(): raise InputError(f"device {short(str(device))}: no Apple GPU here; use 'cpu'")
     return d
 
+# %% ../nbs/13_inference.ipynb #bff51757
 def _vocab_difference(got, want, translator:bool) -> str:
     "How vocabulary `got` differs from `want`: its size and the first position where they differ (each of a translator's pair)"
     def one(g, w, part=''):
-        if not isinstance(g, list): return f"{part}of type {type(g).__name__}, not a list"
+        if not isinstance(g, list) or (g and isinstance(g[0], list)): return f"{part}{short(g)}, not a list of tokens"
         i = next((i for i, (a, b) in enumerate(zip(g, w)) if a != b), None)
-        at = f"; position {i} holds {g[i]!r:.30} where {w[i]!r} belongs" if i is not None else f"; the first {min(len(g), len(w))} agree"
+        at = f"; position {i} holds {short(g[i], 30)} where {w[i]!r} belongs" if i is not None else f"; the first {min(len(g), len(w))} agree"
         return f"{part}{len(g)} tokens ({len(w)} expected){at}"
     if not translator: return one(got, want)
-    if not (isinstance(got, list) and len(got) == 2 and all(isinstance(v, list) for v in got)):
-        return f"{f'a list of {len(got)} items' if isinstance(got, list) else f'of type {type(got).__name__}'}, not a [source, target] pair of lists"
+    if not (len(got) == 2 and all(isinstance(v, list) for v in got)): return f"{short(got)}, not a [source, target] pair of lists"
     return '; '.join(one(g, w, f'{part}: ') for part, g, w in zip(('source', 'target'), got, want) if g != w)
 
-def _from_trained(path:Path, data:dict) -> dict:
-    "A `save_trained` file (the seed-42 models in `trained/`, `12_zoo`) as the fields of a model file: its vocabulary is its recipe's"
-    if data.get('version') != TRAINED_VERSION:
-        raise ModelFileError(f"{path}: trained-model file version {data.get('version')!r}, this humannums reads {TRAINED_VERSION}")
-    name, names, rows = data.get('name'), data.get('metric_names'), data.get('values')
-    try: metrics = dict(zip([n for n in names[1:] if n != 'time'], map(float, rows[-1])), seed=data['seed'], epochs=len(rows))
-    except Exception: raise ModelFileError(f"{path}: its table of metrics is not as `save_trained` writes it") from None
-    return dict(format=FORMAT, version=FORMAT_VERSION, name=name, metrics=metrics, state_dict=data.get('state_dict'),
-                vocab=model_vocab(name) if isinstance(name, str) and name in MODEL_NAMES else None)
-
-def _checked_state(path:Path, name:str, state:dict, model) -> dict:
-    "`state` cast to `model`'s dtypes, if every entry is a plain tensor of numbers of the right kind that stays finite; else a `ModelFileError`"
-    want, misfit = model.state_dict(), f"{path}: weights don't fit model {name!r}"
-    for k, v in state.items():
-        if not isinstance(k, str): raise ModelFileError(f"{misfit}: {k!r:.40} is not a weight's name")
-        if not torch.is_tensor(v) or v.is_quantized: raise ModelFileError(f"{misfit}: {k[:60]} is not a plain tensor")
-        if v.layout != torch.strided: raise ModelFileError(f"{misfit}: {k[:60]} is a {v.layout} tensor, not a dense one")
-        if v.is_meta: raise ModelFileError(f"{misfit}: {k[:60]} is a meta tensor (it holds no values)")
-        if k in want and want[k].is_floating_point() != v.is_floating_point():  # an int cast to float or back loses what it was
-            raise ModelFileError(f"{misfit}: {k[:60]} holds {v.dtype} numbers where the model has {want[k].dtype}")
-    state = {k: v.to(want[k].dtype) if k in want else v for k, v in state.items()}  # float64 past float32's range becomes inf here
-    if bad := not_finite(state):
-        raise ModelFileError(f"{path}: weights {', '.join(bad[:4])} are not finite (NaN or infinity, or too large for "
-                             f"{want[bad[0]].dtype if bad[0] in want else 'the model'}): the training that made this file diverged, or it was not saved by humannums")
-    return state
+def _fit_weights(path:Path, name:str, weights:dict, model) -> dict:
+    "`weights` if they fit `model` name for name, shape for shape and kind for kind; else a `ModelFileError` listing what doesn't"
+    want, misfit = model.state_dict(), []
+    if missing := [k for k in want if k not in weights]: misfit.append(f"missing {', '.join(missing[:3])}{' and more' if len(missing) > 3 else ''}")
+    if extra := [k for k in sorted(weights) if k not in want]: misfit.append(f"unknown {', '.join(short(k) for k in extra[:3])}{' and more' if len(extra) > 3 else ''}")
+    for k in (k for k in want if k in weights):
+        if weights[k].shape != want[k].shape: misfit.append(f"{k} is {tuple(weights[k].shape)} where the model has {tuple(want[k].shape)}")
+        elif weights[k].dtype != want[k].dtype: misfit.append(f"{k} holds {weights[k].dtype} numbers where the model has {want[k].dtype}")
+    if misfit: raise ModelFileError(f"{path}: weights don't fit model {name!r}: {'; '.join(misfit[:4])}")
+    return weights
 
 def load_model(path, device=None) -> TrainedModel:
-    "Load a model file written by `save_model` (or `save_trained`), without unpickling code; errors say what is wrong"
+    "Load a model file (`save_model`'s, or `save_trained`'s of `12_zoo`): nothing in it is run or unpickled, and every part is checked"
     path, device = _as_path(path), _check_device(device)
-    data = _read_model_file(path)
-    if not isinstance(data, dict) or data.get('format') not in (FORMAT, TRAINED_FORMAT):
-        raise ModelFileError(f"{path}: not a humannums model file (no '{FORMAT}' format marker)")
-    if data['format'] == TRAINED_FORMAT: data = _from_trained(path, data)
-    if data.get('version') != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model file version {data.get('version')!r}, this humannums reads {FORMAT_VERSION}")
-    name, vocab, metrics, state = (data.get(k) for k in ('name', 'vocab', 'metrics', 'state_dict'))
-    if not isinstance(name, str) or name not in MODEL_NAMES:
-        raise ModelFileError(f"{path}: unknown model {name!r:.60}; known: {', '.join(MODEL_NAMES)}")
+    meta, weights = read_model_file(path)
+    name, vocab = meta['name'], meta['vocab']
+    if name not in MODEL_NAMES: raise ModelFileError(f"{path}: unknown model {short(name)}; known: {', '.join(MODEL_NAMES)}")
     if vocab != (want := model_vocab(name)):
         theirs = f"the vocabulary of translator {name!r}" if name in TRANSLATORS else "the HUMAN_NUMBERS vocabulary"
         raise ModelFileError(f"{path}: its vocabulary differs from {theirs}: {_vocab_difference(vocab, want, name in TRANSLATORS)}")
-    if not isinstance(metrics, dict) or not isinstance(state, dict):
-        raise ModelFileError(f"{path}: its metrics or weights are not stored as dicts: not saved by humannums")
     model = new_model(name)
-    state = _checked_state(path, name, state, model)
-    try: model.load_state_dict(state)
-    except (RuntimeError, KeyError, TypeError) as e:
-        raise ModelFileError(f"{path}: weights don't fit model {name!r} (wrong shapes or names): "
-                             f"{str(e).splitlines()[0][:300]}") from None
+    model.load_state_dict(_fit_weights(path, name, weights, model))
     if device is not None:
         try: model.to(device)
         except (RuntimeError, AssertionError) as e: raise InputError(f"device {str(device)!r}: {str(e).splitlines()[0][:200]}") from None
-    model.eval()
-    return TrainedModel(model, vocab, name, metrics)
+    try: _check_scores(probe(model, name), "its scores on a test input")
+    except DivergedError as e: raise ModelFileError(f"{path}: {e}") from None
+    return TrainedModel(model.eval(), vocab, name, meta['metrics'])
 
+# %% ../nbs/13_inference.ipynb #1152083c
+OLD_FORMATS = {'humannums-model': 1, 'humannums-trained': 1}  # what a model file was before version 2: `torch.save`'s pickle of a dict
 
-# %% ../nbs/13_inference.ipynb #aad27f88
+def _read_old(path:Path) -> dict:
+    "The dict in old-format model file `path`: bounded on disk and unpacked, loaded with `torch.load(weights_only=True)`"
+    raw, unreadable = read_model_bytes(path), ModelFileError(f"{path}: not a model file of humannums' old format either")
+    try:
+        if sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(raw)).infolist()) > MAX_MODEL_BYTES: raise unreadable
+        data = torch.load(io.BytesIO(raw), map_location='cpu', weights_only=True)
+    except Exception: raise unreadable from None
+    if not isinstance(data, dict) or data.get('format') not in OLD_FORMATS or data.get('version') != OLD_FORMATS[data['format']]: raise unreadable
+    return data
+
+def convert_model_file(src, dst=None) -> Path:
+    "Write old-format (pickle) model file `src` as a model file of today's format to `dst` (default: `src` with suffix `.safetensors`), weights read back and compared bit for bit"
+    src = _as_path(src, 'src'); dst = src.with_suffix(MODEL_SUFFIX) if dst is None else _as_path(dst, 'dst')
+    data = _read_old(src)  # convert only files you trust: the old format is the reason for the new one
+    state, name = data.get('state_dict'), data.get('name')
+    if not isinstance(state, dict) or name not in MODEL_NAMES: raise ModelFileError(f"{src}: an old-format file without a known model's weights")
+    if data['format'] == 'humannums-model': meta = dict(name=name, vocab=data.get('vocab'), metrics=data.get('metrics'))
+    else:
+        names, rows = data['metric_names'], data['values']
+        meta = dict(name=name, vocab=model_vocab(name), trained={k: data[k] for k in ('key', 'seed', 'seconds', 'metric_names', 'values')},
+                    metrics={**dict(zip([n for n in names[1:] if n != 'time'], map(float, rows[-1]))), 'seed': data['seed'], 'epochs': len(rows)})
+    dst = check_target(dst, ours=is_model_file, kind='model file')
+    if dst.exists() and dst.samefile(src): raise InputError(f"{dst} is the file to convert: give another path for the new one")
+    write_model_file(dst, state, **meta)
+    got_meta, got = read_model_file(dst)
+    same = lambda a, b: a.dtype == b.dtype and a.shape == b.shape and a.numpy().tobytes() == b.detach().cpu().contiguous().numpy().tobytes()
+    if not (got_meta == meta and got.keys() == state.keys() and all(same(got[k], v) for k, v in state.items())):
+        raise ModelFileError(f"{dst}: does not read back as {src} holds it; keep {src}")
+    return dst
+
+# %% ../nbs/13_inference.ipynb #50312000
 MAX_GENERATE = 10_000  # the most words `generate` adds in one call
 MAX_PROMPT = 10_000    # the most words a prompt may have (a recurrent model reads every one; a Transformer only its last two windows)
 
@@ -227,15 +219,13 @@ def _last_scores(model, ids:torch.Tensor) -> torch.Tensor:
     if isinstance(out, tuple): out = out[0]
     return out[0, -1] if out.dim() == 3 else out[0]
 
+# %% ../nbs/13_inference.ipynb #bb963e0b
 @torch.no_grad()
 def next_probs(tm:TrainedModel, text:str) -> torch.Tensor:
     "Probabilities of every vocabulary word coming next after `text`"
-    ids, model = encode(text, _language_model(tm).vocab), tm.model.eval()
-    reset = getattr(model, 'reset', None)
-    if reset: reset()
-    try: return _last_scores(model, _context(tm, ids)).softmax(-1).cpu()
-    finally:
-        if reset: reset()
+    ids, model = encode(text, _language_model(tm).vocab), own_copy(tm.model)  # this call's own state
+    if reset := getattr(model, 'reset', None): reset()
+    return _check_scores(_last_scores(model, _context(tm, ids)), f"the scores of model {tm.name!r} after {short(text)}").softmax(-1).cpu()
 
 def predict_next(tm:TrainedModel, text:str, k:int=5) -> list[tuple[str, float]]:
     "The `k` most likely next words after `text`, with their probabilities"
@@ -243,6 +233,7 @@ def predict_next(tm:TrainedModel, text:str, k:int=5) -> list[tuple[str, float]]:
     top = next_probs(tm, text).topk(k)
     return [(tm.vocab[i], float(v)) for v, i in zip(top.values, top.indices)]
 
+# %% ../nbs/13_inference.ipynb #881656a0
 def _last_windows(ids, sl:int):
     "The part of `ids` a window-by-window model reads before predicting: the last window, and the full one before it (its memory)"
     return ids[max(0, ((len(ids) - 1) // sl - 1) * sl):]
@@ -250,21 +241,18 @@ def _last_windows(ids, sl:int):
 @torch.no_grad()
 def _greedy(tm:TrainedModel, ids:torch.Tensor, n:int) -> Iterator[str]:
     "The `n` most likely words after token `ids`, one by one, each at a cost that doesn't grow with the text"
-    model = tm.model.eval()
+    model = own_copy(tm.model)  # this generator's own state: other calls and generators can't move it
     reset, sl = getattr(model, 'reset', None), getattr(model, 'sl', None)
     if reset: reset()
-    try:
-        ids, x = ids.tolist(), _context(tm, ids)
-        for _ in range(n):
-            nxt = int(_last_scores(model, x).argmax())
-            yield tm.vocab[nxt]
-            ids.append(nxt)
-            if sl:  # the Transformers read in windows of `sl`, each with the one before as memory: feed those two again
-                reset(); x = torch.tensor(_last_windows(ids, sl))
-            elif reset: x = torch.tensor([nxt])  # a recurrent state already holds everything before: only the new word
-            else: x = _context(tm, torch.tensor(ids))  # a fixed window slides on (other models reread it all)
-    finally:
-        if reset: reset()
+    ids, x = ids.tolist(), _context(tm, ids)
+    for _ in range(n):
+        nxt = int(_check_scores(_last_scores(model, x), f"the scores of model {tm.name!r}").argmax())
+        yield tm.vocab[nxt]
+        ids.append(nxt)
+        if sl:  # the Transformers read in windows of `sl`, each with the one before as memory: feed those two again
+            reset(); x = torch.tensor(_last_windows(ids, sl))
+        elif reset: x = torch.tensor([nxt])  # a recurrent state already holds everything before: only the new word
+        else: x = _context(tm, torch.tensor(ids))  # a fixed window slides on (other models reread it all)
 
 def generate_words(tm:TrainedModel, prompt:str, n:int=10) -> Iterator[str]:
     "The `n` words that continue `prompt` (each the most likely next word), yielded one by one at a constant cost each"
@@ -304,7 +292,7 @@ def translate(tm:TrainedModel, text:str) -> str:
         raise InputError(f"model {tm.name!r} is a language model, not a translator (one of {', '.join(TRANSLATORS)}): "
                          "use predict_next or generate (`humannums predict`, `humannums generate`)")
     from humannums.seq2seq import translate as seq2seq_translate
-    return seq2seq_translate(tm.model, text, tm.direction)
+    return seq2seq_translate(own_copy(tm.model), text, tm.direction)  # the decoder's attention weights stay this call's
 
 # %% ../nbs/13_inference.ipynb #24780c3a
 def explore(models:dict, name:str, prompt:str, k:int=5, n:int=12) -> dict:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import partial, cached_property
-import difflib, hashlib, inspect, io, math, os, shutil, signal, sys, tempfile, warnings, zipfile
+import difflib, hashlib, inspect, json, math, os, shutil, signal, stat, sys, tempfile, threading, warnings
 import multiprocessing as mp
 from pathlib import Path
 import pandas as pd
@@ -16,6 +16,7 @@ from fastcore.parallel import num_cpus
 from torch import nn
 from .data import three_word_dls, stateful_dls, seq_dls, load_nums
 from .files import what_is, check_target, atomic_write_bytes, check_int, InputError
+from .modelfile import read_model_file, write_model_file, ModelFileError, MODEL_SUFFIX
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
 from .stateful import RNN3, unordered_dls
@@ -29,11 +30,11 @@ from .attention import TransformerLM, TFM_FIT
 # train: the registry then costs no more than the models, and `13_inference` loads a model file without them
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'STUDIES', 'REPORT_FILES', 'REPORT_TITLE', 'TRANSLATORS', 'TRAINED', 'TRAINED_FORMAT',
-           'TRAINED_VERSION', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'worker_init',
-           'run_all', 'results_table', 'plot_curves', 'report_markdown', 'check_report_folder', 'write_report',
-           'reproduce', 'load_runs', 'report_runs', 'new_model', 'model_summary', 'train_model', 'recipe_key',
-           'trained_path', 'save_trained', 'trained', 'save_all_trained']
+__all__ = ['EXPERIMENTS', 'STUDIES', 'MANIFEST', 'REPORT_FILES', 'REPORT_TITLE', 'TRANSLATORS', 'TRAINED', 'Experiment',
+           'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'worker_init', 'worker_pool', 'run_all',
+           'results_table', 'plot_curves', 'report_markdown', 'write_manifest', 'check_report_folder', 'write_report',
+           'reproduce', 'load_runs', 'report_runs', 'new_model', 'model_vocab', 'model_summary', 'train_model',
+           'recipe_key', 'trained_path', 'save_trained', 'trained', 'save_all_trained']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -151,6 +152,15 @@ def worker_init():
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+def worker_pool(jobs:int):
+    "A `spawn` pool of `jobs` training workers (`worker_init`), started with Ctrl-C ignored: they inherit that from their first instruction, so a Ctrl-C while they import prints no traceback"
+    from humannums import zoo  # workers find the initializer by module (not a notebook's own `__main__`)
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try: return mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init)
+    finally:
+        if main: signal.signal(signal.SIGINT, old)
+
 def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Train `names` (default: every model and study) once per seed, `jobs` runs at a time (0: one per core): (one row per run, accuracy per epoch per run)"
     names, seeds = list(names or {**EXPERIMENTS, **STUDIES}), list(seeds)
@@ -170,7 +180,7 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
             if progress: progress(done[t][0])
     else:
         from humannums import zoo  # workers find these functions by module (not a notebook's own `__main__`)
-        pool = mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init)
+        pool = worker_pool(jobs)
         try:  # EXPERIMENTS lists the costly models last: start them (after the short STUDIES) early, so none is left running alone
             for row, curve in pool.imap_unordered(zoo._run_one, tasks[::-1]):
                 done[(row['model'], row['seed'])] = row, curve
@@ -207,8 +217,9 @@ def plot_curves(curves:pd.DataFrame, ax=None):
     return ax
 
 # %% ../nbs/12_zoo.ipynb #f72cdde0
-REPORT_FILES = ('results.csv', 'curves.csv', 'accuracy.png', 'report.md')
-REPORT_TITLE = '# humannums: reproduced results'  # report.md's first line: how an earlier report is told from other files
+MANIFEST = 'manifest.json'  # the report's files with their SHA-256: how an earlier report is told from other files, and an edited one from one as written
+REPORT_FILES = ('results.csv', 'curves.csv', 'accuracy.png', 'report.md', MANIFEST)
+REPORT_TITLE = '# humannums: reproduced results'  # report.md's first line
 
 def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
@@ -237,24 +248,40 @@ def report_markdown(table, seeds, sections=()) -> str:
         lines.append('')
     return '\n'.join(lines + [s.strip('\n') + '\n' for s in sections])
 
-def _is_report(folder:Path) -> bool:
-    "Whether `folder` holds a report that `write_report` wrote: its report.md, a regular file, opens with the report's title"
-    f = folder/'report.md'
-    if what_is(f) != 'file': return False
-    with open(f, 'rb') as o: return o.read(len(REPORT_TITLE.encode()) + 1) == REPORT_TITLE.encode() + b'\n'
+def _sha(f:Path) -> str: return hashlib.sha256(f.read_bytes()).hexdigest()
+
+def write_manifest(folder) -> Path:
+    "Write `MANIFEST` into report folder `folder`: the SHA-256 of each of its other files"
+    folder = Path(folder)
+    return atomic_write_bytes(folder/MANIFEST, json.dumps({f: _sha(folder/f) for f in REPORT_FILES if f != MANIFEST}, indent=1).encode())
+
+def _report_changes(folder:Path) -> str|None:
+    "None if `folder` holds a report as `write_report` wrote it (every file matching its manifest); else what differs"
+    m = folder/MANIFEST
+    if what_is(m) != 'file' or m.stat().st_size > 4096: return f"no {MANIFEST} that humannums wrote"
+    try: want = json.loads(m.read_bytes())
+    except ValueError: return f"a {MANIFEST} that humannums did not write"
+    if not isinstance(want, dict) or sorted(want) != sorted(f for f in REPORT_FILES if f != MANIFEST): return f"a {MANIFEST} that humannums did not write"
+    for f, sha in want.items():
+        if what_is(folder/f) != 'file': return f"{f} missing"
+        if _sha(folder/f) != sha: return f"{f} changed since humannums wrote it"
+    return None
 
 def check_report_folder(out) -> Path:
     "`out` if a report can go there: nothing there yet, or a folder of an earlier report's files only, in a writable folder"
     out = Path(out)
+    if out.name in ('', '.', '..'): raise InputError(f"the report folder needs a name of its own, not {str(out)!r}: give e.g. reproduce or ./results")
     what = what_is(out)
     if what not in (None, 'a folder'):
         raise FileExistsError(f"{out} is {'a file' if what == 'file' else what}, not a folder: give a folder for the report")
     if what and (other := sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)):
         raise FileExistsError(f"{out} holds more than a report ({', '.join(other[:4])}{', ...' if len(other) > 4 else ''}); "
                               "the report replaces the whole folder, so give a new or empty folder, or an earlier report's")
-    if what and any(out.iterdir()) and not _is_report(out):  # files named like a report's, but not one humannums wrote
-        raise FileExistsError(f"{out} holds files named like a report's, but no report.md that humannums wrote; the report "
-                              "replaces the whole folder, so give a new or empty folder, or the folder of an earlier report")
+    if what and any(out.iterdir()) and (why := _report_changes(out)):  # files named like a report's, but not one as humannums wrote it
+        raise FileExistsError(f"{out} holds files named like a report's, but {why}; the report replaces the whole folder, "
+                              "so move your files away first, or give a new or empty folder")
+    if what and not os.stat(out).st_mode & stat.S_IWUSR:
+        raise PermissionError(f"{out} is write-protected: make it writable, or give another folder for the report")
     check_target(out.with_name(f'.{out.name}.new'))  # the new report is built beside `out`, then swapped in
     return out
 
@@ -284,6 +311,7 @@ def write_report(out, runs:pd.DataFrame, curves:pd.DataFrame, seeds, sections=()
         ax.set_title('validation accuracy per epoch (mean over seeds)')
         ax.figure.savefig(new/'accuracy.png', format='png', dpi=100, bbox_inches='tight')
         (new/'report.md').write_text(report_markdown(results_table(runs), seeds, sections))
+        write_manifest(new)
         umask = os.umask(0); os.umask(umask)
         os.chmod(new, 0o777 & ~umask)  # mkdtemp's folder is private; give it a new folder's usual permissions
         _swap_in(new, out)
@@ -334,7 +362,6 @@ TRANSLATORS = {  # the translators of notebook 11, trained by `train_seq2seq` wi
     'd2w': dict(direction='d2w'), 'd2w_plain': dict(direction='d2w', attention=False)}
 TRAINED = ('awd_gru', 'transformer', 'transformer_pointer', 'awd', 'rnn4',  # what notebooks 10, 11 and 13 load
            'w2d_plain', 'd2w', 'd2w_plain', 'w2d_plain_random')
-TRAINED_FORMAT, TRAINED_VERSION = 'humannums-trained', 1
 
 def _describe(v) -> str:
     "A recipe field as text that is the same in every process: functions and classes by name, partials with their arguments"
@@ -360,6 +387,13 @@ def new_model(name:str) -> nn.Module:
         kw = _translator_fit(name)
         return translator_model(kw['direction'], kw['attention'], kw['n_hidden'])
     return get_recipe(name).make_model(len(load_nums()[1]))
+
+def model_vocab(name:str) -> list:
+    "The vocabulary a model file of `name` holds: HUMAN_NUMBERS' tokens, or a translator's [source, target] vocabularies"
+    if name in TRANSLATORS:
+        from humannums.seq2seq import direction_vocabs
+        return [list(v) for v in direction_vocabs(TRANSLATORS[name]['direction'])]
+    return list(load_nums()[1])
 
 def _translator_fit(name:str) -> dict:
     "Every argument `train_seq2seq` trains translator `name` with: its defaults, then `TRANSLATORS[name]`"
@@ -416,53 +450,47 @@ def _fresh_learner(name:str):
 
 def trained_path(folder, name:str, seed:int=42) -> Path:
     "Where `save_trained` puts `name` trained with `seed` in `folder`"
-    return Path(folder)/f'{name}-seed{seed}.pth'
+    return Path(folder)/f'{name}-seed{seed}{MODEL_SUFFIX}'
 
 def save_trained(learn, folder, name:str) -> Path:
-    "Save fitted `learn` of `name` into `folder`, atomically: weights, fastai's per-epoch table, seed, seconds and `recipe_key`"
-    state = {k: v.detach().cpu() for k, v in learn.model.state_dict().items()}
-    data = dict(format=TRAINED_FORMAT, version=TRAINED_VERSION, name=name, key=recipe_key(name), seed=learn.run_info.seed,
-                seconds=float(learn.run_info.seconds), metric_names=list(learn.recorder.metric_names),
-                values=[[float(x) for x in row] for row in learn.recorder.values], state_dict=state)
-    buf = io.BytesIO(); torch.save(data, buf)
+    "Save fitted `learn` of `name` into `folder` as a model file (`18_modelfile`) that also holds fastai's per-epoch table, the seed, the seconds and `recipe_key`"
+    names, rows = list(learn.recorder.metric_names), [[float(x) for x in row] for row in learn.recorder.values]
+    metrics = {**dict(zip([n for n in names[1:] if n != 'time'], rows[-1])), 'seed': learn.run_info.seed, 'epochs': len(rows)}
+    run = dict(key=recipe_key(name), seed=learn.run_info.seed, seconds=float(learn.run_info.seconds), metric_names=names, values=rows)
     path = check_target(trained_path(folder, name, learn.run_info.seed), ours=_is_trained_file, kind='trained-model file')
-    return atomic_write_bytes(path, buf.getvalue())
+    return write_model_file(path, learn.model.state_dict(), name=name, vocab=model_vocab(name), metrics=metrics, trained=run)
 
 def _is_trained_file(path:Path) -> bool:
-    "Whether regular file `path` is a trained-model file (`save_trained`'s, of any recipe or version): the only file `save_trained` replaces"
-    try:
-        with zipfile.ZipFile(path) as z:  # what it would unpack to, before unpacking: far more than a model of the series is not one
-            if sum(i.file_size for i in z.infolist()) > 64 * 2**20: return False
-        data = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception: return False
-    return isinstance(data, dict) and data.get('format') == TRAINED_FORMAT
+    "Whether `path` is a model file with a training table (`save_trained`'s, of any recipe): the only file `save_trained` replaces"
+    try: return 'trained' in read_model_file(path)[0]
+    except ModelFileError: return False
 
 def _read_trained(path:Path, name:str, seed:int):
-    "The data of trained-model file `path` for `name` and `seed`, or why it can't stand for that run (a string)"
+    "(metadata, weights) of trained-model file `path` for `name` and `seed`, or why it can't stand for that run (a string)"
     if not path.is_file(): return 'no such file'
-    try: data = torch.load(path, map_location='cpu', weights_only=True)  # plain data only: no code is unpickled
-    except Exception: return 'not a readable trained-model file'
-    if not isinstance(data, dict) or (data.get('format'), data.get('version')) != (TRAINED_FORMAT, TRAINED_VERSION):
-        return f'not a {TRAINED_FORMAT} file of version {TRAINED_VERSION}'
-    if (data.get('name'), data.get('seed')) != (name, seed): return f"holds {data.get('name')!r} seed {data.get('seed')!r}"
-    if data.get('key') != (key := recipe_key(name)):
-        return f"made by another recipe or library version (recipe key {data.get('key')!r}, now {key!r})"
-    return data
+    try: meta, weights = read_model_file(path)  # plain data only, every part bounded and checked (`18_modelfile`)
+    except ModelFileError as e: return f"not a readable trained-model file ({str(e).removeprefix(f'{path}: ')})"
+    if 'trained' not in meta: return "a model file without fastai's table (`save_model`'s), not a trained-model file"
+    if (meta['name'], meta['trained']['seed']) != (name, seed): return f"holds {meta['name']!r} seed {meta['trained']['seed']}"
+    if meta['trained']['key'] != (key := recipe_key(name)):
+        return f"made by another recipe or library version (recipe key {meta['trained']['key']!r}, now {key!r})"
+    return meta, weights
 
 def trained(name:str, folder, seed:int=42, retrain:bool=False):
     "A fitted `Learner` for `name` and `seed`: loaded from `folder` if `save_trained` wrote it with today's recipe, else trained here"
     if name not in TRANSLATORS: get_recipe(name)  # an unknown name: the error lists the valid ones
     path = trained_path(folder, name, seed)
-    data = None if retrain else _read_trained(path, name, seed)
-    if not isinstance(data, dict):
-        if data: warnings.warn(f"{path}: {data}; training {name!r} here instead (`make models` rewrites the file)", stacklevel=2)
+    got = None if retrain else _read_trained(path, name, seed)
+    if not isinstance(got, tuple):
+        if got: warnings.warn(f"{path}: {got}; training {name!r} here instead (`make models` rewrites the file)", stacklevel=2)
         return train_model(name, seed)
-    learn = _fresh_learner(name)
-    learn.model.load_state_dict(data['state_dict'])
+    (meta, weights), learn = got, _fresh_learner(name)
+    learn.model.load_state_dict(weights)
     learn.model.to(learn.dls.device).eval()  # where and how `fit` leaves it: on the data's device, after validating
-    learn.recorder.metric_names, learn.recorder.values = L(data['metric_names']), [L(row) for row in data['values']]
+    run = meta['trained']
+    learn.recorder.metric_names, learn.recorder.values = L(run['metric_names']), [L(row) for row in run['values']]
     from humannums.learner import RunInfo
-    learn.run_info = RunInfo(seed, data['seconds'], path)
+    learn.run_info = RunInfo(seed, run['seconds'], path)
     return learn
 
 def _train_and_save(task) -> tuple[str, float]:
@@ -483,7 +511,7 @@ def save_all_trained(folder='trained', names=TRAINED, seed:int=42, jobs:int=1, p
         for t in tasks: say('{}: trained and saved in {:.0f}s'.format(*_train_and_save(t)))
     else:
         from humannums import zoo  # workers find the function by module, not in a notebook's `__main__`
-        with mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init) as pool:
+        with worker_pool(jobs) as pool:
             for name, secs in pool.imap_unordered(zoo._train_and_save, tasks): say(f'{name}: trained and saved in {secs:.0f}s')
     return [trained_path(folder, n, seed) for n in names]
 

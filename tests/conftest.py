@@ -24,17 +24,17 @@ def hn(*args, cwd=None, env=None):
 def model_file(tmp_path_factory):
     "One RNN2 trained for an epoch by the console script, shared by the CLI test files (don't modify it: copy it)"
     d = tmp_path_factory.mktemp('cli')
-    res = hn('train', 'rnn2', '--epochs', '1', '--seed', '0', '--out', d/'rnn2.pth')
+    res = hn('train', 'rnn2', '--epochs', '1', '--seed', '0', '--out', d/'rnn2.safetensors')
     assert res.returncode == 0, res.stderr
     assert 'train_loss' in res.stdout and 'saved' in res.stdout
-    return d/'rnn2.pth'
+    return d/'rnn2.safetensors'
 
 @pytest.fixture(scope='session')
 def translator_files(tmp_path_factory):
     "A words->digits and a digits->words translator, trained for one epoch each by the console script"
     d = tmp_path_factory.mktemp('translators')
     for name in ('w2d', 'd2w'):
-        res = hn('train', name, '--epochs', '1', '--seed', '0', '--out', d/f'{name}.pth')
+        res = hn('train', name, '--epochs', '1', '--seed', '0', '--out', d/f'{name}.safetensors')
         assert res.returncode == 0, res.stderr
-        assert 'exact_match' in res.stdout and f'saved {d/name}.pth' in res.stdout, res.stdout
-    return d/'w2d.pth', d/'d2w.pth'
+        assert 'exact_match' in res.stdout and f'saved {d/name}.safetensors' in res.stdout, res.stdout
+    return d/'w2d.safetensors', d/'d2w.safetensors'

@@ -140,7 +140,7 @@ def test_reproduce(tmp_path):
     res = hn('reproduce', '--seeds', '2', '--models', 'rnn1', 'rnn2', '--out', tmp_path/'rep')
     assert res.returncode == 0, res.stderr
     names = sorted(p.name for p in (tmp_path/'rep').iterdir())
-    assert names == ['accuracy.png', 'curves.csv', 'report.md', 'results.csv']
+    assert names == ['accuracy.png', 'curves.csv', 'manifest.json', 'report.md', 'results.csv']
     md = (tmp_path/'rep'/'report.md').read_text()
     assert '| rnn1 |' in md and '| 0.424 | 0.494 |' in md and ' ± ' in md
     assert (tmp_path/'rep'/'accuracy.png').read_bytes()[:4] == b'\x89PNG'

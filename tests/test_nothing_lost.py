@@ -34,14 +34,14 @@ def test_out_replaces_a_model_file(model_file, tmp_path):
 
 def test_out_with_a_trailing_slash_is_a_folder(tmp_path):
     err = clean(hn('train', 'd2w', '--epochs', '1', '--out', f'{tmp_path}/newdir/'), 2)
-    assert f'--out {tmp_path}/newdir/ names a folder; give a file name such as {tmp_path}/newdir/d2w.pth' in err, err
+    assert f'--out {tmp_path}/newdir/ names a folder; give a file name such as {tmp_path}/newdir/d2w.safetensors' in err, err
     assert list(tmp_path.iterdir()) == []  # no file called 'newdir'
 
 @pytest.mark.parametrize('files', [{'report.md': '# my own report\n'}, {'results.csv': 'a,b\n1,2\n'}])
 def test_reproduce_never_replaces_files_named_like_a_report(tmp_path, files):
     for name, text in files.items(): (tmp_path/name).write_text(text)
     err = clean(hn('reproduce', '--models', 'rnn1', '--seeds', '1', '--out', tmp_path), 1)
-    assert 'holds files named like a report\'s, but no report.md that humannums wrote' in err, err
+    assert 'holds files named like a report\'s, but no manifest.json that humannums wrote' in err, err
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == files
 
 # --- paths that are not regular files -----------------------------------------------------------------------------
@@ -76,20 +76,26 @@ def test_data_when_its_folder_is_a_file(tmp_path):
     assert (tmp_path/'data'/'human_numbers').read_text() == 'mine'
 
 def _crafted(model_file, tmp_path, change):
-    "A copy of `model_file` whose weights are changed by `change(state_dict)`"
-    import torch
-    data = torch.load(model_file, weights_only=True)
-    path = tmp_path/'crafted.pth'
-    torch.save({**data, 'state_dict': change(dict(data['state_dict']))}, path)
+    "A copy of `model_file` whose weights are changed by `change(state_dict)`, with a valid checksum (safetensors, as humannums writes)"
+    import hashlib, json
+    from safetensors.torch import save
+    from humannums.modelfile import read_model_file
+    meta, weights = read_model_file(model_file)
+    weights = change(dict(weights))
+    fields = {'format': 'humannums-model', 'version': '2', **{k: json.dumps(v) for k, v in meta.items()}}
+    body = save(weights, metadata=fields)
+    n = int.from_bytes(body[:8], 'little')
+    path = tmp_path/'crafted.safetensors'
+    path.write_bytes(save(weights, metadata={**fields, 'sha256': hashlib.sha256(body[8 + n:]).hexdigest()}))
     return path
 
 K = 'i_h.weight'
-CRAFTED = {  # what is done to the weights: what the message says
-    'integer key': (lambda sd: {**sd, 0: sd[K]}, "weights don't fit model 'rnn2': 0 is not a weight's name"),
-    'sparse': (lambda sd: {**sd, K: sd[K].to_sparse()}, f"weights don't fit model 'rnn2': {K} is a torch.sparse_coo tensor, not a dense one"),
-    'meta': (lambda sd: {**sd, K: sd[K].to('meta')}, f"weights don't fit model 'rnn2': {K} is a meta tensor"),
-    'integers': (lambda sd: {**sd, K: sd[K].long()}, f"{K} holds torch.int64 numbers where the model has torch.float32"),
-    'float64 1e300': (lambda sd: {**sd, K: sd[K].double().fill_(1e300)}, f"weights {K} are not finite (NaN or infinity, or too large for torch.float32)"),
+CRAFTED = {  # what is done to the weights: what the message says (a key that isn't a str, a sparse or meta tensor: no such file can exist)
+    'integers': (lambda sd: {**sd, K: sd[K].long()}, f"weights don't fit model 'rnn2': {K} holds torch.int64 numbers where the model has torch.float32"),
+    'float64 1e300': (lambda sd: {**sd, K: sd[K].double().fill_(1e300)}, f"weight '{K}' holds 'F64' numbers; a model file holds float32 (or int64)"),
+    'NaN': (lambda sd: {**sd, K: sd[K].fill_(float('nan'))}, f"weights '{K}' are not finite (NaN or infinity)"),
+    'all 1e30': (lambda sd: {k: v.fill_(1e30) for k, v in sd.items()}, "its scores on a test input are not finite"),
+    'extra weight': (lambda sd: {**sd, 'extra': sd[K].clone()}, "weights don't fit model 'rnn2': unknown 'extra'"),
 }
 
 @pytest.mark.parametrize('case', list(CRAFTED))
@@ -117,7 +123,7 @@ def test_epochs_have_an_upper_bound(tmp_path):
 
 def test_transformer_prompt_is_bounded():
     "A Transformer reads only its last two windows, so a 10,000-word prompt works; a longer one is refused with the limit"
-    f = ROOT/'trained'/'transformer_pointer-seed42.pth'
+    f = ROOT/'trained'/'transformer_pointer-seed42.safetensors'
     res = hn('predict', f, ' '.join(['one'] * 10_000), '--k', '1')
     assert res.returncode == 0 and res.stdout.split()[0] == 'one', res.stderr[-500:]
     err = clean(hn('predict', f, ' '.join(['one'] * 30_000)), 2)
@@ -125,14 +131,14 @@ def test_transformer_prompt_is_bounded():
 
 # --- the models the repository ships ------------------------------------------------------------------------------
 
-SHIPPED = sorted(p.name for p in (ROOT/'trained').glob('*.pth'))
+SHIPPED = sorted(p.name for p in (ROOT/'trained').glob('*.safetensors'))
 
 @pytest.mark.parametrize('name', SHIPPED)
 def test_every_shipped_model_works_on_the_command_line(name):
     f = ROOT/'trained'/name
     if name.startswith(('w2d', 'd2w')):
         text = '9874' if name.startswith('d2w') else 'twelve'
-        want = 'nine thousand eight hundred seventy four' if name == 'd2w-seed42.pth' else None  # the plain ones miss often
+        want = 'nine thousand eight hundred seventy four' if name == 'd2w-seed42.safetensors' else None  # the plain ones miss often
         res = hn('translate', f, text)
         assert res.returncode == 0 and res.stdout.strip(), res.stderr[-800:]
         if want: assert res.stdout.strip() == want, res.stdout
@@ -145,13 +151,13 @@ def test_every_shipped_model_works_on_the_command_line(name):
 # --- clear messages -----------------------------------------------------------------------------------------------
 
 def test_vocabulary_messages_name_the_difference(model_file, translator_files, tmp_path):
-    import torch
-    lm, tr = torch.load(model_file, weights_only=True), torch.load(translator_files[1], weights_only=True)
-    torch.save({**tr, 'vocab': lm['vocab']}, tmp_path/'lmvocab.pth')
-    torch.save({**lm, 'vocab': lm['vocab'][::-1]}, tmp_path/'reversed.pth')
-    err = clean(hn('translate', tmp_path/'lmvocab.pth', '12'), 1)
+    from humannums.modelfile import read_model_file, write_model_file
+    (lm, lw), (tr, tw) = read_model_file(model_file), read_model_file(translator_files[1])
+    write_model_file(tmp_path/'lmvocab.st', tw, **{**tr, 'vocab': lm['vocab']})
+    write_model_file(tmp_path/'reversed.st', lw, **{**lm, 'vocab': lm['vocab'][::-1]})
+    err = clean(hn('translate', tmp_path/'lmvocab.st', '12'), 1)
     assert "differs from the vocabulary of translator 'd2w': a list of 30 items, not a [source, target] pair of lists" in err, err
-    err = clean(hn('predict', tmp_path/'reversed.pth', 'one'), 1)
+    err = clean(hn('predict', tmp_path/'reversed.st', 'one'), 1)
     assert "differs from the HUMAN_NUMBERS vocabulary: 30 tokens (30 expected); position 0 holds 'thousand' where 'one' belongs" in err, err
 
 def test_unknown_words_listed_once(translator_files):
@@ -161,7 +167,7 @@ def test_unknown_words_listed_once(translator_files):
 # --- counting on (#27's command) ----------------------------------------------------------------------------------
 
 def test_count_marks_each_wrong_number():
-    res = hn('count', ROOT/'trained'/'transformer_pointer-seed42.pth', '--from', '8995', '--n', '6')
+    res = hn('count', ROOT/'trained'/'transformer_pointer-seed42.safetensors', '--from', '8995', '--n', '6')
     assert res.returncode == 0, res.stderr[-800:]
     lines = res.stdout.strip().splitlines()
     assert lines[0] == 'counting on from 8,995, after a prompt of 2 numbers:' and lines[-1].endswith('of 6 right'), res.stdout
@@ -176,13 +182,13 @@ def test_count_marks_each_wrong_number():
     (['--n', '0'], "argument --n: expected an integer from 1 to 1000, got '0'"),
     (['--n', '1001'], "argument --n: expected an integer from 1 to 1000, got '1001'"),
     (['--context', '101'], "argument --context: expected an integer from 1 to 100, got '101'"),
-    (['--from', '9990', '--n', '20'], "n (how many numbers after 9990 to check, up to 9999) must be an int from 1 to 9, got 20"),
-    (['--from', '2', '--context', '4'], "start (the prompt's last number; the prompt's first, 3 before it, must be at least 1) must be an int from 4 to 9998, got 2"),
+    (['--from', '9990', '--n', '20'], "--n 20 after --from 9,990 goes past 9,999, the last number HUMAN_NUMBERS spells: give --n 9 at most"),
+    (['--from', '2', '--context', '4'], "--context 4 is more than --from 2: the prompt holds the numbers up to --from, from 1 on; give --context 2 at most"),
 ])
 def test_count_bad_input(args, msg):
-    err = clean(hn('count', ROOT/'trained'/'rnn4-seed42.pth', *args), 2)
+    err = clean(hn('count', ROOT/'trained'/'rnn4-seed42.safetensors', *args), 2)
     assert msg in err, err
 
 def test_count_refuses_a_translator_and_a_missing_file(tmp_path):
-    assert 'is a translator (d2w), not a language model' in clean(hn('count', ROOT/'trained'/'d2w-seed42.pth'), 2)
+    assert 'is a translator (d2w), not a language model' in clean(hn('count', ROOT/'trained'/'d2w-seed42.safetensors'), 2)
     assert 'no such model file' in clean(hn('count', tmp_path/'none.pth'), 1)

@@ -20,7 +20,7 @@ def test_trained_file_is_current_and_scores_its_table(zoo, name):
     assert name in zoo.TRAINED
     learn = zoo.trained(name, ROOT/'trained')
     assert learn.run_info.loaded_from == zoo.trained_path(ROOT/'trained', name), \
-        f"trained/{name}-seed42.pth is missing or out of date: run `make models` and commit trained/"
+        f"trained/{name}-seed42.safetensors is missing or out of date: run `make models` and commit trained/"
     epochs = zoo.model_summary(name)[1]
     assert learn.run_info.seed == 42 and len(learn.recorder.values) == epochs
     _, valid_loss, metric = learn.recorder.values[-1]
