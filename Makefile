@@ -13,10 +13,11 @@ $(STAMP): settings.ini setup.py constraints.txt
 	touch $@
 
 ## Main job: rerun every experiment of the series (5 seeds each; one run per core, one torch thread each, as the notebooks);
-## the report lands in results/ (committed: git diff shows what moved)
-## (and the seed-42 models that notebooks 10, 11 and 13 load into trained/, as `make models`)
+## the report lands in results/ (committed: git diff shows what moved), every trained model in runs/ (not committed);
+## then the seed-42 models that notebooks 10, 11 and 13 load into trained/ (`make models`), and the counting scores of
+## the models in runs/ (`make counting`): nothing is trained twice
 reproduce: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --seeds 5 --out results --jobs 0
+	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --seeds 5 --out results --keep runs --jobs 0
 	$(MAKE) models
 	$(MAKE) counting
 
@@ -25,11 +26,13 @@ reproduce: $(STAMP)
 models: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.zoo import save_all_trained; save_all_trained('trained', jobs=0)"
 
-## How every language model counts on (13a_counting): each trained with seeds 0-4 and scored by carry kind,
-## into counting/counting.csv, and each try at the carry into 9,000 (TRIES) into counting/tries.csv (committed), one run per core;
-## then the counting table goes into the reproduce report in results/ (written again from its own runs)
+## How every language model counts on (13a_counting): the models of seeds 0-4 that `make reproduce` kept in runs/ (any
+## missing there is trained), scored by carry kind into counting/counting.csv; each try at the carry into 9,000 (TRIES),
+## trained (and kept in runs/) and scored into counting/tries.csv, all in one pool, one process per core; the seed-0
+## try copied from runs/ into counting/ for 13a to look inside (both committed); then the counting table goes into
+## the reproduce report in results/ (written again from its own runs)
 counting: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.counting import *; write_counting(count_study(jobs=0), 'counting'); write_counting(try_study(jobs=0), 'counting', TRIES_FILE); save_try(); add_to_report('results', 'counting')"
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.counting import *; study, tries = count_and_try(jobs=0, runs='runs'); write_counting(study, 'counting'); write_counting(tries, 'counting', TRIES_FILE); save_try(runs='runs'); add_to_report('results', 'counting')"
 
 ## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
 ## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each

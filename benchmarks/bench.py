@@ -382,9 +382,24 @@ def write_report(data, out:Path):
     md += ['', "RNN4's recurrence as the Python loop of the notebooks, and as one fused `nn.RNN` call (what a faster RNN4, "
            "and a faster yardstick, would use), one batch forward and backward:", '',
            '| recurrence, one batch forward+backward | ms |', '|---|---:|'] + [f'| {k} | {v:.2f} |' for k, v in lf.items()]
+    md += reproduce_section(out)
     (out/'bench.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))
     return [f"{r['model']} {r['train_s']:.1f}s > {r['target_s']}s" for r in targets if r['train_s'] > r['target_s']]
+
+def reproduce_section(out:Path) -> list[str]:
+    "The wall time of `make reproduce` before and after it trained each model once (`reproduce.json`, measured by hand: see its `how`), as Markdown lines"
+    f = out/'reproduce.json'
+    if not f.exists(): return []
+    r = json.loads(f.read_text())
+    b, a = r['before'], r['after']
+    row = lambda name, t: f"| {name} | {t['reproduce']:.0f} | {t['models']:.0f} | {t['counting']:.0f} | {t['total']:.0f} ({t['total'] / 60:.1f} min) |"
+    return ['', '## `make reproduce`: every model trained once', '',
+            f"{r['how']} Machine: {r['machine']}.", '',
+            '| code | reproduce s | models s | counting s | total s |', '|---|---:|---:|---:|---:|',
+            row(f"before ({r['before_rev']}): counting trains the 60 language-model runs again", b),
+            row("after: counting scores the models reproduce kept in `runs/`", a), '',
+            f"**Goal** at least 35% less time: {1 - a['total'] / b['total']:.0%} less, {'ok' if a['total'] <= 0.65 * b['total'] else 'MISSED'}."]
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

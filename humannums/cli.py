@@ -88,6 +88,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument('--seeds', type=_arg(int, f'a positive integer up to {MAX_SEEDS}', lambda v: 1 <= v <= MAX_SEEDS),
                    default=3, help=f'seeds per model, 0..N-1, N at most {MAX_SEEDS} (default: 3)')
     r.add_argument('--out', default='reproduce', help='report folder, new or an earlier report (default: reproduce)')
+    r.add_argument('--keep', help='folder to keep every trained model in, as model files that `make counting` and `trained` load (default: runs, beside the report folder)')
     r.add_argument('--jobs', type=nonneg, default=1, help='runs at a time, each in its own process with one torch thread; 0: one per core, and never more than the cores (default: 1)')
     r.add_argument('--models', nargs='+', type=_name_in(MODELS), metavar='MODEL', help='only these models, each once (default: all)')
     return p
@@ -96,6 +97,7 @@ def _check_args(args) -> str|None:
     "Fill in the defaults that hang on another argument and check what the parser's types can't see alone; the usage message, or None (before the library loads)"
     if getattr(args, 'file', None) == '': return "FILE is empty: give a model file's path"  # Path('') would be '.', the current folder
     if args.command in ('train', 'convert') and args.out == '': return "--out is empty: give a model file's path"
+    if args.command == 'reproduce' and args.keep == '': return "--keep is empty: give a folder for the trained models"
 
     if args.command == 'reproduce' and Path(args.out).name in ('', '..'):  # '.', '', '/', '..': no folder of its own to build beside and swap in
         return f"the report folder needs a name, and --out {args.out!r} has none: give a folder such as reproduce or ./results"
@@ -196,8 +198,10 @@ def cmd_translate(args):
 
 def cmd_convert(args):
     "Convert an old-format model file to today's format, checked bit for bit"
-    from humannums.inference import convert_model_file, load_model
-    new = convert_model_file(args.file, args.out)
+    from humannums.modelfile import convert_model_file
+    from humannums.inference import load_model, MODEL_NAMES
+    from humannums.zoo import model_vocab
+    new = convert_model_file(args.file, args.out, names=MODEL_NAMES, vocab_of=model_vocab)
     tm = load_model(new)  # and it loads as any model file does
     print(_printable(f'{args.file} -> {new}: {tm.name}, {len(tm.model.state_dict())} weights, read back bit for bit'))
 
@@ -205,9 +209,10 @@ def cmd_reproduce(args):
     "Rerun every experiment and write the report"
     from humannums.zoo import reproduce
     t = time.perf_counter()
-    out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs,
-                    progress=lambda line: print(line, flush=True))  # each run's line as it ends, also into a pipe or a log
-    print(_printable(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s'))
+    keep = args.keep or Path(args.out).parent/'runs'
+    out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs, keep=keep,
+                    progress=lambda line: print(_printable(line), flush=True))  # each run's line as it ends, also into a pipe or a log
+    print(_printable(f'report written to {out/"report.md"} in {time.perf_counter()-t:.0f}s; the trained models are in {keep}'))
     print(_printable((out/'report.md').read_text()))
 
 _COMMANDS = dict(data=cmd_data, train=cmd_train, predict=cmd_predict, generate=cmd_generate, count=cmd_count, translate=cmd_translate,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13a_counting.ipynb #a06bb9ae
 from __future__ import annotations
-import contextlib, io, math, multiprocessing as mp, os, random
+import contextlib, math, os, random, time
 from pathlib import Path
 import pandas as pd
 import torch
@@ -12,14 +12,15 @@ from torch import nn
 from .data import ONES, load_nums, three_word_samples, seq_samples, split_samples
 from .files import atomic_write_bytes, check_target, check_int, InputError
 from .modelfile import read_model_file, write_model_file, ModelFileError, MODEL_SUFFIX
-from .zoo import EXPERIMENTS, get_recipe, worker_pool
+from .zoo import EXPERIMENTS, get_recipe, worker_pool, trained, RunClock
 from .attention import TransformerLM
 from .inference import TrainedModel, count_on
 
 # %% auto #0
 __all__ = ['KINDS', 'CONTEXTS', 'COUNTING_FILE', 'TRIES_FILE', 'COLUMNS', 'TRIES', 'number_at', 'valid_start', 'carry_kind',
            'counting_targets', 'count_scores', 'count_study', 'write_counting', 'load_counting', 'counting_table',
-           'counting_markdown', 'add_to_report', 'SuccessorPointer', 'successor_transformer', 'try_study', 'save_try']
+           'counting_markdown', 'add_to_report', 'SuccessorPointer', 'successor_transformer', 'try_study',
+           'count_and_try', 'save_try']
 
 # %% ../nbs/13a_counting.ipynb #086f723f
 def number_at(i:int) -> int:
@@ -63,29 +64,44 @@ def count_scores(tm:TrainedModel, targets:dict=None, contexts=CONTEXTS) -> pd.Da
 COUNTING_FILE, TRIES_FILE, COLUMNS = 'counting.csv', 'tries.csv', ['model', 'seed', 'final_acc', 'kind', 'context', 'n', 'right']
 
 def _count_one(task) -> list[dict]:
-    "Train one `(name, seed)` with its recipe, then score its counting: `count_scores`' rows, with the model, seed and final accuracy"
+    "Score the counting of one `(name, seed, runs)`: the model that `reproduce` kept in folder `runs` (trained here if it isn't there, or with `runs` None): `count_scores`' rows, with the model, seed and final accuracy"
     from humannums.learner import final_acc
-    name, seed = task
-    learn = get_recipe(name).train(seed=seed)
+    name, seed, runs = task
+    t0 = time.perf_counter()
+    learn = trained(name, runs, seed) if runs is not None else get_recipe(name).train(seed=seed)
     tm = TrainedModel(learn.model.eval(), list(load_nums()[1]), name, {})
-    return count_scores(tm).assign(model=name, seed=seed, final_acc=final_acc(learn))[COLUMNS].to_dict('records')
+    rows = count_scores(tm).assign(model=name, seed=seed, final_acc=final_acc(learn))[COLUMNS].to_dict('records')
+    rows[0]['seconds'] = time.perf_counter() - t0
+    return rows
+
+def _do(job) -> list[dict]:
+    "Run one `(worker, task)` of `_run_jobs` in a worker process: `counting.<worker>(task)`"
+    from humannums import counting  # workers find these functions by module (not a notebook's own `__main__`)
+    return getattr(counting, job[0])(job[1])
+
+def _run_jobs(jobs_list:list, jobs:int, progress) -> dict:
+    "Run every `(worker, (name, seed, ...))` of `jobs_list` in one pool, `jobs` at a time (0: one per core), the costly ones (last) first: {(name, seed): rows}"
+    from humannums import counting
+    check_int(jobs, 'jobs (0: one per core)', 0)
+    jobs, done, say = min(jobs or os.cpu_count(), os.cpu_count(), len(jobs_list)), {}, progress or (lambda *a: None)
+    clock = RunClock([t[1][:2] for t in jobs_list], jobs)
+    with (worker_pool(jobs) if jobs > 1 else contextlib.nullcontext()) as pool:
+        for rows in (pool.imap_unordered(counting._do, jobs_list[::-1]) if pool else map(_do, jobs_list)):
+            name, seed = rows[0]['model'], rows[0]['seed']
+            done[(name, seed)] = rows
+            say(f"{name:20s} seed {seed}: accuracy {rows[0]['final_acc']:.4f}, counting scored; {clock.tick(name, seed, rows[0].pop('seconds'))}")
+    return done
 
 def _run_tasks(worker:str, tasks:list, jobs:int, progress) -> pd.DataFrame:
-    "Run `counting.<worker>` on every `(name, seed)` of `tasks`, `jobs` at a time (0: one per core): their rows, in the order of `tasks`"
-    from humannums import counting  # workers find these functions by module (not a notebook's own `__main__`)
-    check_int(jobs, 'jobs (0: one per core)', 0)
-    jobs, done, say, fn = min(jobs or os.cpu_count(), os.cpu_count(), len(tasks)), {}, progress or (lambda *a: None), getattr(counting, worker)
-    with (worker_pool(jobs) if jobs > 1 else contextlib.nullcontext()) as pool:
-        for rows in (pool.imap_unordered(fn, tasks[::-1]) if pool else map(fn, tasks)):  # the costly ones (last) first
-            done[(rows[0]['model'], rows[0]['seed'])] = rows
-            say(f"{rows[0]['model']:20s} seed {rows[0]['seed']}: accuracy {rows[0]['final_acc']:.4f}, counting scored")
-    return pd.DataFrame([r for t in tasks for r in done[t]], columns=COLUMNS)
+    "Run `counting.<worker>` on every `(name, seed, ...)` of `tasks`, `jobs` at a time (0: one per core): their rows, in the order of `tasks`"
+    done = _run_jobs([(worker, t) for t in tasks], jobs, progress)
+    return pd.DataFrame([r for t in tasks for r in done[tuple(t[:2])]], columns=COLUMNS)
 
-def count_study(names=None, seeds=range(5), jobs:int=1, progress=print) -> pd.DataFrame:
-    "Train each language model of the zoo (or `names`) with each of `seeds` and score how it counts, `jobs` runs at a time (0: one per core)"
+def count_study(names=None, seeds=range(5), jobs:int=1, progress=print, runs='runs') -> pd.DataFrame:
+    "Score how each language model of the zoo (or `names`) counts, for each of `seeds`: the models `reproduce` kept in folder `runs` (None: train them here), `jobs` at a time (0: one per core)"
     names = list(names or EXPERIMENTS)
     for n in names: get_recipe(n)
-    return _run_tasks('_count_one', [(n, s) for n in names for s in seeds], jobs, progress)
+    return _run_tasks('_count_one', [(n, s, runs) for n in names for s in seeds], jobs, progress)
 
 def _is_counting_file(path:Path) -> bool:
     "Whether `path` starts with the header `write_counting` writes (the only file it replaces)"
@@ -170,26 +186,48 @@ def _train_try(name:str, seed:int):
     return train(lambda: TRIES[name](), r.dls(), r.epochs, r.lr, seed=seed, loss_func=r.loss_func, stateful=True, **r.fit_kwargs)
 
 def _try_one(task) -> list[dict]:
-    "Train try `name` with `seed` (`_train_try`), then score its counting, as `_count_one` does"
+    "Train try `name` with `seed` (`_train_try`), keep it in folder `keep` (unless None), then score its counting, as `_count_one` does"
     from humannums.learner import final_acc
-    name, seed = task
+    name, seed, keep = task
+    t0 = time.perf_counter()
     learn = _train_try(name, seed)
+    if keep is not None: _save_try_model(learn.model, name, seed, keep)
     tm = TrainedModel(learn.model.eval(), list(load_nums()[1]), 'transformer_pointer', {})  # counted as the model it extends
-    return count_scores(tm).assign(model=name, seed=seed, final_acc=final_acc(learn))[COLUMNS].to_dict('records')
+    rows = count_scores(tm).assign(model=name, seed=seed, final_acc=final_acc(learn))[COLUMNS].to_dict('records')
+    rows[0]['seconds'] = time.perf_counter() - t0
+    return rows
 
-def try_study(names=None, seeds=range(5), jobs:int=1, progress=print) -> pd.DataFrame:
-    "Train each try of `TRIES` (or `names`) with each of `seeds` and score how it counts, as `count_study` does"
+def _try_tasks(names, seeds, keep) -> list:
     names = list(names or TRIES)
     if bad := [n for n in names if n not in TRIES]: raise InputError(f"unknown try {bad[0]!r}; choose one of: {', '.join(TRIES)}")
-    return _run_tasks('_try_one', [(n, s) for n in names for s in seeds], jobs, progress)
+    return [(n, s, keep) for n in names for s in seeds]
+
+def try_study(names=None, seeds=range(5), jobs:int=1, progress=print, keep=None) -> pd.DataFrame:
+    "Train each try of `TRIES` (or `names`) with each of `seeds` and score how it counts, as `count_study` does; each model is kept in folder `keep` if given"
+    return _run_tasks('_try_one', _try_tasks(names, seeds, keep), jobs, progress)
+
+def count_and_try(seeds=range(5), jobs:int=1, progress=print, runs='runs') -> tuple[pd.DataFrame, pd.DataFrame]:
+    "`count_study` of every language model and `try_study` of every try, in one pool (the tries, which train, first): (study, tries); the tries are kept in `runs` too"
+    lms, tries = [(n, s, runs) for n in EXPERIMENTS for s in seeds], _try_tasks(None, seeds, runs)
+    done = _run_jobs([('_count_one', t) for t in lms] + [('_try_one', t) for t in tries], jobs, progress)
+    table = lambda ts: pd.DataFrame([r for t in ts for r in done[tuple(t[:2])]], columns=COLUMNS)
+    return table(lms), table(tries)
 
 def _is_try_file(path:Path) -> bool:
     "Whether `path` is a model file of a try (`save_try`'s): the only file `save_try` replaces"
     try: return read_model_file(path)[0]['name'] in TRIES
     except ModelFileError: return False
 
-def save_try(name:str='successor_pointer', seed:int=0, folder='counting') -> Path:
-    "Train try `name` with `seed` as `try_study` does, and save it as a model file (`18_modelfile`) in `folder` for the notebook to look inside"
-    if name not in TRIES: raise InputError(f"unknown try {name!r}; choose one of: {', '.join(TRIES)}")
+def _save_try_model(model, name:str, seed:int, folder) -> Path:
+    "Save try `name` of `seed` as a model file (`18_modelfile`) in `folder`, replacing only a try's file"
     path = check_target(Path(folder)/f'{name}-seed{seed}{MODEL_SUFFIX}', ours=_is_try_file, kind='try file')
-    return write_model_file(path, _train_try(name, seed).model.state_dict(), name=name, vocab=list(load_nums()[1]), metrics={'seed': seed})
+    return write_model_file(path, model.state_dict(), name=name, vocab=list(load_nums()[1]), metrics={'seed': seed})
+
+def save_try(name:str='successor_pointer', seed:int=0, folder='counting', runs=None) -> Path:
+    "Save try `name` of `seed` in `folder` for the notebook to look inside: the model `try_study` kept in `runs`, if there, else trained here as `try_study` trains it"
+    if name not in TRIES: raise InputError(f"unknown try {name!r}; choose one of: {', '.join(TRIES)}")
+    kept = None if runs is None else Path(runs)/f'{name}-seed{seed}{MODEL_SUFFIX}'
+    if kept is not None and _is_try_file(kept):
+        model = TRIES[name](); model.load_state_dict(read_model_file(kept)[1])
+    else: model = _train_try(name, seed).model
+    return _save_try_model(model, name, seed, folder)

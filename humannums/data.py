@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 from fastai.data.core import DataLoaders
 from fastai.torch_core import default_device
-from .files import is_int, show_int, fastai_data_files
-from .batches import TensorDL, stack_samples
+from .files import is_int, show_int, fastai_data_files  # argument checks, offline data files: `15_files`
+from .batches import TensorDL, stack_samples  # batches sliced from stacked tensors: `16_batches`
 
 # %% auto #0
 __all__ = ['ONES', 'TEENS', 'TENS', 'HN_FILES', 'words', 'hn_text', 'human_numbers_path', 'read_lines', 'make_text', 'tokenize',

@@ -27,6 +27,7 @@ class GRUCell(Module):
         h = (1-z)*n + z*h
         return h, h
 
+# %% ../nbs/08_gru.ipynb #2e13a580
 class GRU(Module):
     "A stack of `GRUCell`s run along the sequence, with `nn.GRU`'s (batch-first) interface"
     def __init__(self, ni:int, nh:int, n_layers:int=1, batch_first:bool=True):

@@ -4,23 +4,22 @@
 
 # %% ../nbs/13_inference.ipynb #6baf6887
 from __future__ import annotations
-import copy, difflib, html, io, math, os, zipfile
+import copy, difflib, html, math, os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import torch
 from .data import load_nums, three_word_dls, words
 from .files import check_target, check_int, InputError, InputTypeError
-from .modelfile import (ModelFileError, MAX_MODEL_BYTES, MODEL_SUFFIX, FIELDS, read_model_file, read_model_bytes,
-                                 write_model_file, is_model_file, short)
+from .modelfile import ModelFileError, MAX_MODEL_BYTES, FIELDS, read_model_file, write_model_file, is_model_file, short
 from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, new_model, model_vocab
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0
-__all__ = ['MODEL_NAMES', 'OLD_FORMATS', 'MAX_GENERATE', 'MAX_PROMPT', 'MAX_COUNT', 'TrainedModel', 'DivergedError', 'not_finite',
-           'own_copy', 'probe', 'save_model', 'load_model', 'convert_model_file', 'encode', 'next_probs',
-           'predict_next', 'generate_words', 'generate', 'count_on', 'translate', 'explore', 'explore_html', 'explorer']
+__all__ = ['MODEL_NAMES', 'MAX_GENERATE', 'MAX_PROMPT', 'MAX_COUNT', 'TrainedModel', 'DivergedError', 'not_finite', 'own_copy',
+           'probe', 'save_model', 'load_model', 'encode', 'next_probs', 'predict_next', 'generate_words', 'generate',
+           'count_on', 'translate', 'explore', 'explore_html', 'explorer']
 
 # %% ../nbs/13_inference.ipynb #8bc1c0a6
 @dataclass
@@ -128,6 +127,7 @@ def _fit_weights(path:Path, name:str, weights:dict, model) -> dict:
     if misfit: raise ModelFileError(f"{path}: weights don't fit model {name!r}: {'; '.join(misfit[:4])}")
     return weights
 
+# %% ../nbs/13_inference.ipynb #ec747fb3
 def load_model(path, device=None) -> TrainedModel:
     "Load a model file (`save_model`'s, or `save_trained`'s of `12_zoo`): nothing in it is run or unpickled, and every part is checked"
     path, device = _as_path(path), _check_device(device)
@@ -146,39 +146,6 @@ def load_model(path, device=None) -> TrainedModel:
     except DivergedError as e: raise ModelFileError(f"{path}: {e}") from None
     return TrainedModel(model.eval(), vocab, name, meta['metrics'])
 
-# %% ../nbs/13_inference.ipynb #1152083c
-OLD_FORMATS = {'humannums-model': 1, 'humannums-trained': 1}  # what a model file was before version 2: `torch.save`'s pickle of a dict
-
-def _read_old(path:Path) -> dict:
-    "The dict in old-format model file `path`: bounded on disk and unpacked, loaded with `torch.load(weights_only=True)`"
-    raw, unreadable = read_model_bytes(path), ModelFileError(f"{path}: not a model file of humannums' old format either")
-    try:
-        if sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(raw)).infolist()) > MAX_MODEL_BYTES: raise unreadable
-        data = torch.load(io.BytesIO(raw), map_location='cpu', weights_only=True)
-    except Exception: raise unreadable from None
-    if not isinstance(data, dict) or data.get('format') not in OLD_FORMATS or data.get('version') != OLD_FORMATS[data['format']]: raise unreadable
-    return data
-
-def convert_model_file(src, dst=None) -> Path:
-    "Write old-format (pickle) model file `src` as a model file of today's format to `dst` (default: `src` with suffix `.safetensors`), weights read back and compared bit for bit"
-    src = _as_path(src, 'src'); dst = src.with_suffix(MODEL_SUFFIX) if dst is None else _as_path(dst, 'dst')
-    data = _read_old(src)  # convert only files you trust: the old format is the reason for the new one
-    state, name = data.get('state_dict'), data.get('name')
-    if not isinstance(state, dict) or name not in MODEL_NAMES: raise ModelFileError(f"{src}: an old-format file without a known model's weights")
-    if data['format'] == 'humannums-model': meta = dict(name=name, vocab=data.get('vocab'), metrics=data.get('metrics'))
-    else:
-        names, rows = data['metric_names'], data['values']
-        meta = dict(name=name, vocab=model_vocab(name), trained={k: data[k] for k in ('key', 'seed', 'seconds', 'metric_names', 'values')},
-                    metrics={**dict(zip([n for n in names[1:] if n != 'time'], map(float, rows[-1]))), 'seed': data['seed'], 'epochs': len(rows)})
-    dst = check_target(dst, ours=is_model_file, kind='model file')
-    if dst.exists() and dst.samefile(src): raise InputError(f"{dst} is the file to convert: give another path for the new one")
-    write_model_file(dst, state, **meta)
-    got_meta, got = read_model_file(dst)
-    same = lambda a, b: a.dtype == b.dtype and a.shape == b.shape and a.numpy().tobytes() == b.detach().cpu().contiguous().numpy().tobytes()
-    if not (got_meta == meta and got.keys() == state.keys() and all(same(got[k], v) for k, v in state.items())):
-        raise ModelFileError(f"{dst}: does not read back as {src} holds it; keep {src}")
-    return dst
-
 # %% ../nbs/13_inference.ipynb #50312000
 MAX_GENERATE = 10_000  # the most words `generate` adds in one call
 MAX_PROMPT = 10_000    # the most words a prompt may have (a recurrent model reads every one; a Transformer only its last two windows)
@@ -196,6 +163,7 @@ def encode(text:str, vocab:list) -> torch.Tensor:
             raise InputError(f"unknown word {w[:40]!r} (closest: {close[0]!r}); the vocabulary is: {' '.join(vocab)}")
     return torch.tensor([w2i[w] for w in words])
 
+# %% ../nbs/13_inference.ipynb #c3e086e2
 def _language_model(tm:TrainedModel) -> TrainedModel:
     "`tm`, checked to be a language model (a translator reads a whole number and writes another: `translate`)"
     if not isinstance(tm, TrainedModel): raise InputTypeError(f"tm must be a TrainedModel (from load_model), got {type(tm).__name__}")

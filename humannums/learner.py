@@ -15,8 +15,8 @@ from fastai.callback.rnn import ModelResetter
 import fastai.callback.progress  # patches in no_bar
 import fastai.callback.schedule  # adds fit_one_cycle to Learner
 from fastai.torch_core import set_seed
-from .files import check_int
-from .lean import LeanLearner
+from .files import check_int  # checks an int argument and its range: `15_files`
+from .lean import LeanLearner  # a fastai Learner with less work per batch: `17_lean`
 
 # %% auto #0
 __all__ = ['MAX_SEED', 'MAX_EPOCHS', 'PUBLISHED', 'seed_all', 'make_learner', 'train', 'RunInfo', 'results', 'epoch_metric',
@@ -63,6 +63,7 @@ class RunInfo:
     seconds: float
     loaded_from: Path|None = None
 
+# %% ../nbs/01_learner.ipynb #6d06a84f
 def results(learn:Learner) -> pd.DataFrame:
     "fastai's results table of a fitted `learn`: one row per epoch"
     names = [n for n in learn.recorder.metric_names[1:] if n != 'time']

@@ -11,8 +11,9 @@ from torch.utils.data import TensorDataset
 from fastai.torch_core import Module, default_device
 from fastai.data.core import DataLoaders
 from fastai.learner import Metric
+from fastcore.basics import patch
 from .data import words
-from .files import InputError, InputTypeError, is_int
+from .files import InputError, InputTypeError, is_int  # errors that name the bad input; an int check: `15_files`
 from .batches import TensorDL
 from .learner import train
 
@@ -44,6 +45,7 @@ def direction_vocabs(direction:str) -> tuple[list[str], list[str]]:
     "(source vocabulary, target vocabulary) of `direction`"
     return tuple(_KINDS[k][0] for k in _check_direction(direction))
 
+# %% ../nbs/11_seq2seq.ipynb #53caed9c
 def _ids(toks:list[str], vocab:list[str], length:int) -> list[int]: return [vocab.index(t) for t in toks] + [PAD_ID] * (length - len(toks))
 
 def translation_pairs(ns, direction:str='w2d') -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -55,6 +57,7 @@ def translation_pairs(ns, direction:str='w2d') -> tuple[torch.Tensor, torch.Tens
     return (torch.tensor([_ids(x, sv, sn) for x in s]), torch.tensor([_ids([BOS] + y, tv, tn + 1) for y in t]),
             torch.tensor([_ids(y + [EOS], tv, tn + 1) for y in t]))
 
+# %% ../nbs/11_seq2seq.ipynb #5cecc6ca
 SPLITS = ('range', 'random')
 
 def split_numbers(split:str='range') -> tuple[list[int], list[int]]:
@@ -97,29 +100,33 @@ class Seq2Seq(Module):
         out, h = self.encoder(emb)
         return self.drop(self.merge(out)) + emb, torch.tanh(self.merge(torch.cat([h[0], h[1]], -1)))[None], src == PAD_ID
 
-    def decode(self, dec_in, enc, h, pad):
-        "Scores for the token after each of `dec_in`, the new decoder state, and the attention weights"
-        out, h = self.decoder(self.tgt_emb(dec_in), h)
-        if self.combine is None: return self.h_o(out), h, None
-        w = (out @ enc.transpose(1, 2)).masked_fill(pad[:, None], float('-inf')).softmax(-1)  # (bs, out steps, in positions)
-        return self.h_o(torch.tanh(self.combine(torch.cat([out, w @ enc], -1)))), h, w
-
     def forward(self, src, dec_in):
         enc, h, pad = self.encode(src)
         return self.decode(dec_in, enc, h, pad)[0]
 
-    @torch.no_grad()
-    def greedy(self, src, n:int):
-        "Decode `n` tokens greedily, each step fed the previous prediction; keeps the attention in `weights`"
-        enc, h, pad = self.encode(src)
-        tok = torch.full((src.shape[0], 1), BOS_ID, dtype=torch.long, device=src.device)
-        toks, ws = [], []
-        for _ in range(n):
-            scores, h, w = self.decode(tok, enc, h, pad)
-            tok = scores.argmax(-1)
-            toks.append(tok); ws.append(w)
-        self.weights = None if ws[0] is None else torch.cat(ws, 1)
-        return torch.cat(toks, 1)
+# %% ../nbs/11_seq2seq.ipynb #6dc4a409
+@patch
+def decode(self:Seq2Seq, dec_in, enc, h, pad):
+    "Scores for the token after each of `dec_in`, the new decoder state, and the attention weights"
+    out, h = self.decoder(self.tgt_emb(dec_in), h)
+    if self.combine is None: return self.h_o(out), h, None
+    w = (out @ enc.transpose(1, 2)).masked_fill(pad[:, None], float('-inf')).softmax(-1)  # (bs, out steps, in positions)
+    return self.h_o(torch.tanh(self.combine(torch.cat([out, w @ enc], -1)))), h, w
+
+# %% ../nbs/11_seq2seq.ipynb #5d93d2bb
+@patch
+@torch.no_grad()
+def greedy(self:Seq2Seq, src, n:int):
+    "Decode `n` tokens greedily, each step fed the previous prediction; keeps the attention in `weights`"
+    enc, h, pad = self.encode(src)
+    tok = torch.full((src.shape[0], 1), BOS_ID, dtype=torch.long, device=src.device)
+    toks, ws = [], []
+    for _ in range(n):
+        scores, h, w = self.decode(tok, enc, h, pad)
+        tok = scores.argmax(-1)
+        toks.append(tok); ws.append(w)
+    self.weights = None if ws[0] is None else torch.cat(ws, 1)
+    return torch.cat(toks, 1)
 
 # %% ../nbs/11_seq2seq.ipynb #a63f5064
 def s2s_loss(scores, targ):

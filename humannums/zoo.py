@@ -6,7 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import partial, cached_property
-import difflib, hashlib, inspect, json, math, os, shutil, signal, stat, sys, tempfile, threading, warnings
+import difflib, hashlib, inspect, json, math, os, platform, shutil, signal, stat, sys, tempfile, threading, time, warnings
 import multiprocessing as mp
 from pathlib import Path
 import pandas as pd
@@ -31,10 +31,10 @@ from .attention import TransformerLM, TFM_FIT
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'STUDIES', 'MANIFEST', 'REPORT_FILES', 'REPORT_TITLE', 'TRANSLATORS', 'TRAINED', 'Experiment',
-           'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'worker_init', 'worker_pool', 'run_all',
-           'results_table', 'plot_curves', 'report_markdown', 'write_manifest', 'check_report_folder', 'write_report',
-           'reproduce', 'load_runs', 'report_runs', 'new_model', 'model_vocab', 'model_summary', 'train_model',
-           'recipe_key', 'trained_path', 'save_trained', 'trained', 'save_all_trained']
+           'get_experiment', 'get_recipe', 'check_recipe', 'n_params', 'worker_init', 'worker_pool', 'RunClock',
+           'run_all', 'results_table', 'plot_curves', 'machine', 'report_markdown', 'write_manifest',
+           'check_report_folder', 'write_report', 'reproduce', 'load_runs', 'report_runs', 'new_model', 'model_vocab',
+           'model_summary', 'train_model', 'recipe_key', 'trained_path', 'save_trained', 'trained', 'save_all_trained']
 
 # %% ../nbs/12_zoo.ipynb #dca4eee2
 @dataclass(frozen=True)
@@ -136,10 +136,11 @@ def n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 def _run_one(task) -> tuple[dict, list]:
-    "Train one `(name, seed)`: its results row and its accuracy per epoch"
+    "Train one `(name, seed, keep)`: its results row and its accuracy per epoch; the model is saved into folder `keep` (`save_trained`), unless it is None"
     from humannums.learner import epoch_metric
-    name, seed = task
+    name, seed, keep = task
     learn = get_recipe(name).train(seed=seed)
+    if keep is not None: save_trained(learn, keep, name)
     accs = epoch_metric(learn, 'accuracy')
     trn, val = map(float, learn.recorder.values[-1][:2])
     row = dict(model=name, seed=seed, params=n_params(learn.model), epochs=len(accs), seconds=learn.run_info.seconds,
@@ -161,8 +162,29 @@ def worker_pool(jobs:int):
     finally:
         if main: signal.signal(signal.SIGINT, old)
 
-def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Train `names` (default: every model and study) once per seed, `jobs` runs at a time (0: one per core): (one row per run, accuracy per epoch per run)"
+class RunClock:
+    "Where a batch of runs stands: run k of n, the time since the start, and an estimate of the time left from the runs done so far (and `prior` seconds per model, e.g. an earlier report's)"
+    def __init__(self, tasks:list, jobs:int=1, prior:dict=None):
+        self.tasks, self.jobs, self.done, self.start, self.prior = list(tasks), max(1, jobs), {}, time.perf_counter(), dict(prior or {})
+
+    def _guess(self, name:str) -> float:
+        "Seconds a run of `name` should take: the mean of its runs done, else its `prior`, else the mean seconds per epoch of every run done times its epochs"
+        if mine := [s for (n, _), s in self.done.items() if n == name]: return sum(mine) / len(mine)
+        if name in self.prior: return self.prior[name]
+        epochs = lambda n: get_recipe(n).epochs if n in EXPERIMENTS or n in STUDIES else None  # a try of `13a_counting`: no recipe of its own
+        if epochs(name) is None or None in (known := [epochs(n) for n, _ in self.done]): return sum(self.done.values()) / len(self.done)
+        return sum(s / e for s, e in zip(self.done.values(), known)) / len(self.done) * epochs(name)
+
+    def tick(self, name:str, seed, seconds:float) -> str:
+        "Record run (`name`, `seed`) as done after `seconds`; 'run k of n, ... elapsed, about ... left'"
+        self.done[(name, seed)] = seconds
+        left = sum(self._guess(n) for n, s in self.tasks if (n, s) not in self.done) / min(self.jobs, max(1, len(self.tasks) - len(self.done)))
+        fmt = lambda s: f"{int(s) // 60}m{int(s) % 60:02d}s"
+        return (f"run {len(self.done)} of {len(self.tasks)}, {fmt(time.perf_counter() - self.start)} elapsed"
+                + (f", about {fmt(left)} left" if len(self.done) < len(self.tasks) else ''))
+
+def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1, keep=None, prior:dict=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Train `names` (default: every model and study) once per seed, `jobs` runs at a time (0: one per core), saving each model into folder `keep` if given: (one row per run, accuracy per epoch per run); `progress(row, clock_line)` after each (`RunClock`, with `prior`)"
     names, seeds = list(names or {**EXPERIMENTS, **STUDIES}), list(seeds)
     for n in names: get_recipe(n)
     for what, xs in (('model', names), ('seed', seeds)):  # a run twice would pass for a spread of seeds
@@ -173,18 +195,21 @@ def run_all(names=None, seeds=(42,), progress:callable=None, jobs:int=1) -> tupl
         warnings.warn(f"jobs={jobs} is more than the {num_cpus()} cores here; running {num_cpus()} at a time", stacklevel=2)
     tasks = [(n, s) for n in names for s in seeds]
     jobs = min(jobs or num_cpus(), num_cpus(), len(tasks))
-    done = {}
+    if keep is not None: keep = str(check_target(Path(keep)/'.probe').parent)  # a folder that can take the models, checked before any training
+    done, clock = {}, RunClock(tasks, jobs, prior)
     if jobs <= 1:
         for t in tasks:
-            done[t] = _run_one(t)
-            if progress: progress(done[t][0])
+            done[t] = _run_one((*t, keep))
+            line = clock.tick(*t, done[t][0]['seconds'])
+            if progress: progress(done[t][0], line)
     else:
         from humannums import zoo  # workers find these functions by module (not a notebook's own `__main__`)
         pool = worker_pool(jobs)
         try:  # EXPERIMENTS lists the costly models last: start them (after the short STUDIES) early, so none is left running alone
-            for row, curve in pool.imap_unordered(zoo._run_one, tasks[::-1]):
+            for row, curve in pool.imap_unordered(zoo._run_one, [(*t, keep) for t in tasks[::-1]]):
                 done[(row['model'], row['seed'])] = row, curve
-                if progress: progress(row)
+                line = clock.tick(row['model'], row['seed'], row['seconds'])
+                if progress: progress(row, line)
             pool.close()
         except BaseException:
             pool.terminate()
@@ -223,11 +248,18 @@ REPORT_TITLE = '# humannums: reproduced results'  # report.md's first line
 
 def _fmt(x, spec='.3f') -> str: return '' if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
-def report_markdown(table, seeds, sections=()) -> str:
+def machine() -> str:
+    "This machine in a line: CPU model, cores, and the torch, fastai and Python versions (the figures of a run drift between CPU kinds)"
+    cpuinfo = Path('/proc/cpuinfo')
+    cpu = next((l.split(':', 1)[1].strip() for l in cpuinfo.read_text().splitlines() if l.startswith('model name')), None) if cpuinfo.exists() else None
+    return (f"{cpu or platform.processor() or platform.machine()}, {num_cpus()} cores; torch {torch.__version__}, "
+            f"fastai {fastai.__version__}, Python {platform.python_version()}")
+
+def report_markdown(table, seeds, sections=(), ran_on:str=None) -> str:
     "The reproduce report's Markdown: published figures beside measured mean ± std, per model; then `sections` (Markdown) as they are"
     lines = [REPORT_TITLE, '',
              f"Validation accuracy after the last epoch on the book's split (first 80% train, unshuffled); "
-             f"seeds {', '.join(map(str, seeds))}. Published figures are single runs.", '',
+             f"seeds {', '.join(map(str, seeds))}. Published figures are single runs. Ran on {ran_on or machine()}.", '',
              '| model | what | params | epochs | seconds | measured (mean ± std) | best epoch | blog | book |',
              '|---|---|---:|---:|---:|---:|---:|---:|---:|']
     measured = lambda r: f"{r.final_acc:.3f}" + ('' if math.isnan(r.final_std) else f' ± {r.final_std:.3f}')
@@ -320,12 +352,14 @@ def write_report(out, runs:pd.DataFrame, curves:pd.DataFrame, seeds, sections=()
         raise
     return out
 
-def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs:int=1) -> Path:
-    "Rerun `names` (default: every model) for each seed and write the report into folder `out`"
+def reproduce(out='reproduce', seeds=(0, 1, 2), names=None, progress=print, jobs:int=1, keep=None) -> Path:
+    "Rerun `names` (default: every model) for each seed and write the report into folder `out`, keeping every trained model in folder `keep` if given"
     out = check_report_folder(out)  # before minutes of training, not after
     say = progress or (lambda *a: None)
-    runs, curves = run_all(names, seeds, jobs=jobs, progress=lambda r: say(
-        f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) after {r['epochs']} epoch{'s' * (r['epochs'] != 1)} in {r['seconds']:.1f}s"))
+    try: prior = pd.read_csv(out/'results.csv').groupby('model').seconds.mean().to_dict() if not _report_changes(out) else None  # an earlier report's times
+    except (OSError, ValueError, KeyError, AttributeError): prior = None
+    runs, curves = run_all(names, seeds, jobs=jobs, keep=keep, prior=prior, progress=lambda r, clock: say(
+        f"{r['model']:10s} seed {r['seed']}: accuracy {r['final_acc']:.4f} (best {r['best_acc']:.4f}) after {r['epochs']} epoch{'s' * (r['epochs'] != 1)} in {r['seconds']:.1f}s; {clock}"))
     return write_report(out, runs, curves, seeds)
 
 # %% ../nbs/12_zoo.ipynb #ba45e6ea
@@ -361,7 +395,7 @@ TRANSLATORS = {  # the translators of notebook 11, trained by `train_seq2seq` wi
     'w2d_plain_random': dict(direction='w2d', attention=False, split='random'),
     'd2w': dict(direction='d2w'), 'd2w_plain': dict(direction='d2w', attention=False)}
 TRAINED = ('awd_gru', 'transformer', 'transformer_pointer', 'awd', 'rnn4',  # what notebooks 10, 11 and 13 load
-           'w2d_plain', 'd2w', 'd2w_plain', 'w2d_plain_random')
+           'w2d', 'w2d_plain', 'd2w', 'd2w_plain', 'w2d_plain_random')
 
 def _describe(v) -> str:
     "A recipe field as text that is the same in every process: functions and classes by name, partials with their arguments"

@@ -153,6 +153,41 @@ def test_math_and_diagrams_render_in_chromium(site, tmp_path):
     assert probe['svgs'] >= 1 and probe['loaded'] == probe['svgs'], probe
 
 
+_WIDTH_PROBE = """<script>
+window.addEventListener('load', () => {
+  const col = document.querySelector('.md-content').getBoundingClientRect().width;
+  const tables = [...document.querySelectorAll('.nb-output table')].map(t => ({w: t.scrollWidth, box: t.parentElement.clientWidth,
+      rows: [...t.querySelectorAll('tbody tr')].map(r => r.getBoundingClientRect().height)}));
+  const code = [...document.querySelectorAll('.md-typeset pre > code')].map(c => ({sw: c.scrollWidth, cw: c.clientWidth}));
+  document.body.setAttribute('data-probe', JSON.stringify({col, tables, code,
+      line: parseFloat(getComputedStyle(document.querySelector('.nb-output') || document.body).fontSize)}));
+});
+</script>"""
+
+def _probe_widths(site, page, width, tmp_path):
+    "What Chromium lays out for `page` in a window `width` px wide: the text column, each output table, each code block"
+    import html as htmllib
+    probe = tmp_path/f'probe-{width}.html'
+    probe.write_text((site/page).read_text().replace('<head>', f'<head><base href="{site.as_uri()}/">', 1).replace('</body>', _WIDTH_PROBE + '</body>', 1))
+    dom = subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={tmp_path/"profile"}', f'--window-size={width},900', '--virtual-time-budget=10000',
+                          '--dump-dom', probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    m = re.search(r'data-probe="([^"]*)"', dom)
+    assert m, 'the probe did not run: ' + dom[-500:]
+    return json.loads(htmllib.unescape(m.group(1)))
+
+@pytest.mark.skipif(not CHROMIUM, reason='Chromium not installed (.ci/run installs it)')
+@pytest.mark.parametrize('width', [1400, 1920])
+def test_the_text_column_fits_code_and_tables(site, width, tmp_path):
+    "In a 1400 and a 1920 px window the column is wide enough that 12_zoo's code cells are not cut and its tables keep each row on one line"
+    p = _probe_widths(site, '12_zoo.html', width, tmp_path)
+    assert p['col'] >= (0.6 if width == 1400 else 0.55) * width, p['col']  # Material's default grid: about 560 px at 1400
+    widest = max(p['tables'], key=lambda t: t['w'])
+    assert widest['w'] <= widest['box'] + 1, widest  # the widest output table fits its column
+    assert max(h for t in p['tables'] for h in t['rows']) < 2.2 * p['line'] * 1.2, p['tables']  # no row wrapped onto a second line
+    cut = [c for c in p['code'] if c['sw'] > c['cw'] + 1]
+    assert len(cut) <= len(p['code']) // 10, cut  # a typical code cell fits; the odd long line may scroll
+
+
 def _tool(name):
     "Import tools/NAME.py as a module"
     spec = importlib.util.spec_from_file_location(f'_tool_{name}', ROOT/'tools'/f'{name}.py')

@@ -37,7 +37,7 @@ def test_an_unedited_report_is_replaced(report, tmp_path):
     rep = copy_of(report, tmp_path)
     res = hn('reproduce', '--models', 'rnn2', '--seeds', '1', '--out', rep)
     assert res.returncode == 0 and '| rnn2 |' in (rep/'report.md').read_text(), res.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['rep']  # nothing left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['rep', 'runs']  # nothing left beside it but the kept models
 
 def test_a_write_protected_report_folder_is_left_alone(report, tmp_path):
     rep = copy_of(report, tmp_path)
@@ -78,3 +78,26 @@ def test_ctrl_c_while_the_workers_start(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and 'Traceback' not in err and 'interrupted' in err, (proc.returncode, err[-3000:])
     assert not (tmp_path/'rep').exists()
+
+# --- train once (issue #35): every model kept, progress with the time left, counting from the kept models --------
+
+def test_reproduce_keeps_its_models_and_says_where_it_is(tmp_path):
+    res = hn('reproduce', '--models', 'rnn1', 'rnn2', '--seeds', '2', '--out', tmp_path/'rep')
+    assert res.returncode == 0, res.stderr
+    lines = [l for l in res.stdout.splitlines() if ' seed ' in l and ': accuracy ' in l]
+    assert len(lines) == 4 and [l.split('; ')[1].split(',')[0] for l in lines] == [f'run {k} of 4' for k in range(1, 5)], lines
+    assert all(' elapsed, about ' in l and l.endswith(' left') for l in lines[:3]) and lines[3].endswith(' elapsed'), lines
+    assert sorted(p.name for p in (tmp_path/'runs').iterdir()) == [f'{m}-seed{s}.safetensors' for m in ('rnn1', 'rnn2') for s in (0, 1)]
+    assert f"the trained models are in {tmp_path/'runs'}" in res.stdout
+    assert 'Ran on ' in (tmp_path/'rep'/'report.md').read_text()
+
+def test_counting_scores_the_kept_models_as_if_trained_again(tmp_path):
+    "Scoring the model a reproduce run kept gives the figures of training it again with the same seed, to the last digit"
+    import torch
+    torch.set_num_threads(1)
+    from humannums.zoo import reproduce
+    from humannums.counting import count_study
+    reproduce(tmp_path/'rep', seeds=(0,), names=['rnn4'], keep=tmp_path/'runs', progress=None)
+    kept = count_study(['rnn4'], seeds=[0], runs=tmp_path/'runs', progress=None)
+    again = count_study(['rnn4'], seeds=[0], runs=None, progress=None)
+    assert kept.equals(again), (kept, again)

@@ -14,7 +14,7 @@ def zoo():
 def test_trained_folder_holds_exactly_the_loaded_models(zoo):
     assert sorted(p.name for p in (ROOT/'trained').iterdir()) == sorted(zoo.trained_path('.', n).name for n in zoo.TRAINED)
 
-@pytest.mark.parametrize('name', ['awd_gru', 'transformer', 'transformer_pointer', 'awd', 'rnn4',
+@pytest.mark.parametrize('name', ['awd_gru', 'transformer', 'transformer_pointer', 'awd', 'rnn4', 'w2d',
                                   'w2d_plain', 'd2w', 'd2w_plain', 'w2d_plain_random'])
 def test_trained_file_is_current_and_scores_its_table(zoo, name):
     assert name in zoo.TRAINED

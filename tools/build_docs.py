@@ -247,7 +247,10 @@ def build():
                                 '.nb-output td, .nb-output th { padding: .1rem .5rem; border-bottom: 1px solid #ddd; }\n'
                                 '.math-display { overflow-x: auto; margin: 1em 0; }\n'
                                 'math { font-size: 1.1em; }\n'
-                                '.md-typeset img[src$=".svg"] { display: block; margin: 1em auto; }\n')
+                                '.md-typeset img[src$=".svg"] { display: block; margin: 1em auto; }\n'
+                                # Material's grid stops at 61rem, leaving the text column about 560 px wide between the two
+                                # sidebars in a 1400 px window: code lines were cut and tables wrapped every cell
+                                '.md-grid { max-width: 100rem; }\n')
     write_mkdocs(pages)
     subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(ROOT/'mkdocs.yml')],
                    check=True, cwd=ROOT, env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})

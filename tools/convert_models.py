@@ -3,15 +3,16 @@ proving each one's weights and table unchanged, then remove the old file.
 
     .venv/bin/python tools/convert_models.py trained counting
 
-Every tensor is compared bit for bit with the pickle's (`convert_model_file` reads the new file back), and a trained
+Every tensor is compared bit for bit with the pickle's (`modelfile.convert_model_file` reads the new file back), and a trained
 model's table, seed, seconds and recipe key are compared field by field; a file that differs in anything is left
 where it was and the tool exits 1. A try of `13a_counting` (a bare state dict) becomes a model file named after it.
 """
 import sys
 from pathlib import Path
 import torch
-from humannums.inference import convert_model_file, _read_old
-from humannums.modelfile import read_model_file, write_model_file, MODEL_SUFFIX
+from humannums.inference import MODEL_NAMES
+from humannums.modelfile import read_model_file, write_model_file, read_old_model_file, convert_model_file, MODEL_SUFFIX
+from humannums.zoo import model_vocab
 from humannums.data import load_nums
 
 def same_bits(a, b) -> bool:
@@ -30,11 +31,11 @@ def main(folders) -> int:
     bad = 0
     for old in sorted(f for d in folders for f in Path(d).glob('*.pth')):
         try:
-            try: data = _read_old(old)
+            try: data = read_old_model_file(old)
             except ValueError: data = None  # not a model file of the old format: a try's state dict?
             if data is None: new = convert_try(old)
             else:
-                new = convert_model_file(old)
+                new = convert_model_file(old, names=MODEL_NAMES, vocab_of=model_vocab)
                 meta, weights = read_model_file(new)
                 if data['format'] == 'humannums-trained':
                     t = meta['trained']
