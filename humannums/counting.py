@@ -132,7 +132,7 @@ def counting_markdown(study:pd.DataFrame, context:int=4) -> str:
     seeds = ', '.join(map(str, sorted(study.seed.unique())))
     lines = ['## Counting on (13a_counting)', '',
              f"The share of whole validation numbers each model writes exactly right, greedily, after a prompt of {context} numbers, "
-             f"by the carry the next number needs (mean ± std over seeds {seeds}, each model trained again for this study); "
+             f"by the carry the next number needs (mean ± std over seeds {seeds}, the models `make reproduce` trained for this report, kept in `runs/`); "
              "and on how many seeds it wrote 9,000 after 8,999 with a prompt of any length.", '',
              '| model | ' + ' | '.join(t.columns) + ' |', '|---|' + '---:|' * len(t.columns)]
     return '\n'.join(lines + [f'| {m} | ' + ' | '.join(r) + ' |' for m, r in t.iterrows()] + [''])

@@ -121,7 +121,7 @@ def read_model_bytes(path) -> bytes:
 OLD_FORMAT = "a model file in humannums' old format (a pickle inside a zip archive, written by torch.save)"
 
 def read_model_file(path) -> tuple[dict, dict]:
-    "(metadata, tensors) of model file `path`, every bound checked before the part it bounds is read: size, header, nesting, checksum, types, finiteness"
+    "(metadata, tensors) of model file `path`, every bound checked before the part it bounds is read: size, header, nesting, types, byte ranges, checksum, metadata, finiteness"
     path = Path(path)
     raw = read_model_bytes(path)
     if raw[:4] == b'PK\x03\x04': raise ModelFileError(f"{path}: {OLD_FORMAT}; convert it once with `humannums convert {path}`")

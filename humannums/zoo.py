@@ -152,15 +152,18 @@ def worker_init():
     import torch
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # `worker_pool` started it with Ctrl-C held back: one that came meanwhile is dropped here
 
 def worker_pool(jobs:int):
-    "A `spawn` pool of `jobs` training workers (`worker_init`), started with Ctrl-C ignored: they inherit that from their first instruction, so a Ctrl-C while they import prints no traceback"
+    "A `spawn` pool of `jobs` training workers (`worker_init`) that never see a Ctrl-C: they start with it ignored, which a new process inherits, so none prints a traceback while it imports; the parent ignores it for the moments the pool takes to start"
     from humannums import zoo  # workers find the initializer by module (not a notebook's own `__main__`)
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    if threading.current_thread() is not threading.main_thread(): return mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # blocked first: kept pending if it comes to this thread meanwhile
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # what the workers inherit through exec, from their first instruction
     try: return mp.get_context('spawn').Pool(jobs, initializer=zoo.worker_init)
     finally:
-        if main: signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held for this thread is delivered now
 
 class RunClock:
     "Where a batch of runs stands: run k of n, the time since the start, and an estimate of the time left from the runs done so far (and `prior` seconds per model, e.g. an earlier report's)"

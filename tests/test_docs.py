@@ -40,7 +40,7 @@ def test_no_hidden_cell_leaks(site):
         for s in secrets:
             assert s not in html, f'{s!r} leaks into {page.name}'
 
-EXTERNAL_HOSTS = {'squidfunk.github.io', 'docs.fast.ai', 'pytorch.org', 'docs.pytorch.org'}  # Material's footer; fastai, PyTorch docs
+EXTERNAL_HOSTS = {'huggingface.co', 'squidfunk.github.io', 'docs.fast.ai', 'pytorch.org', 'docs.pytorch.org'}  # Material's footer; fastai, PyTorch docs
 
 class _Ids(HTMLParser):
     def __init__(self): super().__init__(); self.ids = set()
