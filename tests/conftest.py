@@ -20,6 +20,15 @@ def hn(*args, cwd=None, env=None):
     "Run the `humannums` console script as a user would; returns CompletedProcess"
     return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
+def clean(res, code):
+    "`res` exited with `code`, printing a message and no traceback"
+    assert res.returncode == code and 'Traceback' not in res.stderr, (res.returncode, res.stdout[-500:], res.stderr[-2000:])
+    return res.stderr
+
+def hn_bounded(*args, **kw):
+    "`hn` with a short limit, for the cases that used to hang: a hang fails the test instead of stalling the run"
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120, **kw)
+
 @pytest.fixture(scope='session')
 def model_file(tmp_path_factory):
     "One RNN2 trained for an epoch by the console script, shared by the CLI test files (don't modify it: copy it)"

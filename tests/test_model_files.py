@@ -2,20 +2,10 @@
 by their first bytes, today's format (safetensors, `18_modelfile`) bounds every part before reading it, a damaged or
 overflowing model is refused, and every call owns its recurrent state, so one `TrainedModel` may be shared by threads.
 Crafted files live in temporary folders; every case ends with the right result or a clear message and no traceback."""
-import copy, hashlib, json, os, shutil, subprocess, sys
+import copy, hashlib, json
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 import pytest
-from conftest import EXE, ROOT, hn
-
-def clean(res, code):
-    "`res` exited with `code`, printing a message and no traceback"
-    assert res.returncode == code and 'Traceback' not in res.stderr, (res.returncode, res.stdout[-500:], res.stderr[-2000:])
-    return res.stderr
-
-def hn_bounded(*args, **kw):
-    "`hn` with a short limit: a hang fails the test instead of stalling the run"
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120, **kw)
+from conftest import ROOT, hn, clean, hn_bounded
 
 def old_pickle(path, **changes):
     "A model file of the old format (torch.save's pickle) with `changes` to its fields"
@@ -136,7 +126,7 @@ def test_one_trained_model_shared_by_threads_and_generators(name):
 # --- the shipped files --------------------------------------------------------------------------------------------
 
 def test_shipped_files_are_in_todays_format():
-    from humannums.modelfile import read_model_file, MODEL_VERSION
+    from humannums.modelfile import read_model_file
     from humannums.zoo import TRAINED
     assert sorted(p.name for p in (ROOT/'trained').iterdir()) == sorted(f'{n}-seed42.safetensors' for n in TRAINED)
     for f in [*(ROOT/'trained').iterdir(), *(ROOT/'counting').glob('*.safetensors')]:

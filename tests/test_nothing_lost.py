@@ -2,19 +2,11 @@
 files, the Python API, and the models the repository ships. Every case ends with the right result or a clear
 message (exit 1 or 2, no traceback); no file that was there is lost; nothing hangs or reads without bound.
 Special files live in temporary folders only (a FIFO, a symbolic link to /dev/zero, a sparse file)."""
-import os, shutil, subprocess, sys
-from pathlib import Path
+import os, shutil
 import pytest
-from conftest import EXE, ROOT, hn
+from conftest import ROOT, hn, clean, hn_bounded
 
-def clean(res, code):
-    "`res` exited with `code`, printing a message and no traceback"
-    assert res.returncode == code and 'Traceback' not in res.stderr, (res.returncode, res.stdout[-500:], res.stderr[-2000:])
-    return res.stderr
 
-def hn_bounded(*args, **kw):
-    "`hn` with a short limit, for the cases that used to hang: a hang fails the test instead of stalling the run"
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120, **kw)
 
 # --- data loss ----------------------------------------------------------------------------------------------------
 

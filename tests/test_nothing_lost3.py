@@ -6,13 +6,9 @@ mounted only where the test may, as root)."""
 import hashlib, os, shutil, signal, stat, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
-from conftest import hn
+from conftest import hn, clean
 from test_careless import tmpfs  # noqa: F401 (a fixture: a small tmpfs, root only)
 
-def clean(res, code):
-    "`res` exited with `code`, printing a message and no traceback"
-    assert res.returncode == code and 'Traceback' not in res.stderr, (res.returncode, res.stdout[-500:], res.stderr[-2000:])
-    return res.stderr
 
 def data(home, **kw):
     "`humannums data` with FASTAI_HOME=`home`"

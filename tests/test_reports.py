@@ -1,13 +1,9 @@
 """The reproduce report is replaced only while it is as humannums wrote it (issue #34, round three), a write-protected
 report folder is left alone, a report folder needs a name, and a Ctrl-C while the workers start prints no traceback."""
-import os, signal, subprocess, sys, time
+import os, signal, subprocess, time
 from pathlib import Path
 import pytest
-from conftest import EXE, hn
-
-def clean(res, code):
-    assert res.returncode == code and 'Traceback' not in res.stderr, (res.returncode, res.stdout[-500:], res.stderr[-2000:])
-    return res.stderr
+from conftest import EXE, hn, clean
 
 @pytest.fixture(scope='module')
 def report(tmp_path_factory):
