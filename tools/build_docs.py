@@ -219,7 +219,7 @@ def write_mkdocs(pages):
     cfg = dict(site_name='humannums', site_description="Recurrent language models on fastai's HUMAN_NUMBERS",
                docs_dir='_docs_md', site_dir='_docs', use_directory_urls=False, strict=True,
                validation=dict(links=dict(absolute_links='warn', unrecognized_links='warn', anchors='warn')),
-               theme=dict(name='material', font=False, features=['navigation.footer', 'content.code.copy']),
+               theme=dict(name='material', font=False, features=['navigation.footer', 'content.code.copy', 'toc.integrate']),
                plugins=['search'],
                markdown_extensions=['tables', 'attr_list', 'md_in_html', 'admonition', 'pymdownx.highlight',
                                     'pymdownx.superfences', 'pymdownx.details'],
