@@ -11,7 +11,7 @@ from typing import Callable
 from fastai.data.external import fastai_cfg
 
 # %% auto #0
-__all__ = ['FASTAI_DIRS', 'is_int', 'show_int', 'InputError', 'InputTypeError', 'check_int', 'what_is', 'file_kind',
+__all__ = ['FASTAI_DIRS', 'is_int', 'show_int', 'short', 'InputError', 'InputTypeError', 'check_int', 'what_is', 'file_kind',
            'check_target', 'atomic_write', 'atomic_write_bytes', 'fastai_data_dir', 'fastai_data_files']
 
 # %% ../nbs/15_files.ipynb #a64e5c25
@@ -22,6 +22,13 @@ def is_int(v) -> bool:
 def show_int(n:int) -> str:
     "`n` for an error message: the number itself, or its size when it is too long to print"
     return str(n) if n.bit_length() <= 64 else f"an int of {n.bit_length():,} bits"
+
+def short(v, n:int=40) -> str:
+    "`v` for a message, at most about `n` characters, computed without building the whole of a huge value"
+    if isinstance(v, str): return repr(v[:n]) + ('...' if len(v) > n else '')
+    if isinstance(v, bool) or v is None or isinstance(v, float): return repr(v)
+    if isinstance(v, int): return str(v) if v.bit_length() <= 64 else f"an int of {v.bit_length():,} bits"
+    return f"a {type(v).__name__}" + (f" of {len(v):,} item{'s' * (len(v) != 1)}" if isinstance(v, (list, tuple, dict, set)) else '')
 
 class InputError(ValueError):
     "Bad input from whoever calls the library (a reader, the command line): the message names the problem and what is allowed"
@@ -35,7 +42,7 @@ def check_int(v, name:str, lo:int=None, hi:int=None) -> int:
     if ok and (lo is None or v >= lo) and (hi is None or v <= hi): return v
     allowed = (f"an int from {lo} to {hi}" if lo is not None and hi is not None else f"an int of at least {lo}"
                if lo is not None else f"an int of at most {hi}" if hi is not None else "an int")
-    got = show_int(v) if ok else f"{type(v).__name__} {v!r:.40}"
+    got = show_int(v) if ok else short(v) if isinstance(v, (list, tuple, dict, set)) else f"{type(v).__name__} {short(v)}"
     raise (InputError if ok else InputTypeError)(f"{name} must be {allowed}, got {got}")
 
 # %% ../nbs/15_files.ipynb #2dbda215

@@ -8,11 +8,11 @@ import hashlib, io, json, math, os, re, stat, zipfile
 from pathlib import Path
 import torch
 from safetensors.torch import save as _st_save, load as _st_load
-from .files import atomic_write_bytes, check_target, file_kind, InputError
+from .files import atomic_write_bytes, check_target, file_kind, short, InputError
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'MODEL_VERSION', 'MODEL_SUFFIX', 'MAX_MODEL_BYTES', 'MAX_HEADER_BYTES', 'MAX_DEPTH', 'DTYPES',
-           'FIELDS', 'REQUIRED', 'OLD_FORMAT', 'OLD_FORMATS', 'ModelFileError', 'short', 'json_depth', 'check_meta',
+           'FIELDS', 'REQUIRED', 'OLD_FORMAT', 'OLD_FORMATS', 'ModelFileError', 'json_depth', 'check_meta',
            'model_file_bytes', 'write_model_file', 'read_model_bytes', 'read_model_file', 'is_model_file',
            'read_old_model_file', 'convert_model_file']
 
@@ -26,13 +26,6 @@ DTYPES = {'F32': torch.float32, 'I64': torch.int64}  # the weights of the series
 
 class ModelFileError(ValueError):
     "A file that is not a loadable humannums model file"
-
-def short(v, n:int=40) -> str:
-    "`v` for a message, at most about `n` characters, computed without building the whole of a huge value"
-    if isinstance(v, str): return repr(v[:n]) + ('...' if len(v) > n else '')
-    if isinstance(v, bool) or v is None or isinstance(v, float): return repr(v)
-    if isinstance(v, int): return str(v) if v.bit_length() <= 64 else f"an int of {v.bit_length():,} bits"
-    return f"a {type(v).__name__}" + (f" of {len(v):,} item{'s' * (len(v) != 1)}" if isinstance(v, (list, tuple, dict, set)) else '')
 
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 
