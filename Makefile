@@ -27,12 +27,13 @@ models: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.zoo import save_all_trained; save_all_trained('trained', jobs=0)"
 
 ## How every language model counts on (13a_counting): the models of seeds 0-4 that `make reproduce` kept in runs/ (any
-## missing there is trained), scored by carry kind into counting/counting.csv; each try at the carry into 9,000 (TRIES),
-## trained (and kept in runs/) and scored into counting/tries.csv, all in one pool, one process per core; the seed-0
-## try copied from runs/ into counting/ for 13a to look inside (both committed); then the counting table goes into
+## missing there is trained), scored by carry kind and prompt format into counting/counting.csv and by the probability
+## of the carry into 9,000 into counting/carry.csv; each try at that carry (13b_carry's TRIES), trained (and kept in
+## runs/) and scored into counting/tries.csv and tries_carry.csv, all in one pool, one process per core; each try's
+## seed 0 copied from runs/ into counting/ for 13b to look inside (all committed); then the counting table goes into
 ## the reproduce report in results/ (written again from its own runs)
 counting: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.counting import *; study, tries = count_and_try(jobs=0, runs='runs'); write_counting(study, 'counting'); write_counting(tries, 'counting', TRIES_FILE); save_try(runs='runs'); add_to_report('results', 'counting')"
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.carry import make_counting; make_counting('counting', runs='runs', report='results')"
 
 ## The notebook series itself, executed into reproduce/notebooks (outputs kept) through a real Jupyter kernel
 ## (nbclient + the .venv's ipykernel), one notebook per core at a time, one torch thread each

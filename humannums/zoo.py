@@ -148,7 +148,7 @@ def _run_one(task) -> tuple[dict, list]:
     return row, [dict(model=name, seed=seed, epoch=i, accuracy=a) for i, a in enumerate(accs)]
 
 def worker_init():
-    "Initializer of a training worker process (zoo's and `13a_counting`'s): one torch thread, and Ctrl-C left to the parent (which stops the workers)"
+    "Initializer of a training worker process (zoo's, and `13a_counting`'s and `13b_carry`'s): one torch thread, and Ctrl-C left to the parent (which stops the workers)"
     import torch
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -174,7 +174,7 @@ class RunClock:
         "Seconds a run of `name` should take: the mean of its runs done, else its `prior`, else the mean seconds per epoch of every run done times its epochs"
         if mine := [s for (n, _), s in self.done.items() if n == name]: return sum(mine) / len(mine)
         if name in self.prior: return self.prior[name]
-        epochs = lambda n: get_recipe(n).epochs if n in EXPERIMENTS or n in STUDIES else None  # a try of `13a_counting`: no recipe of its own
+        epochs = lambda n: get_recipe(n).epochs if n in EXPERIMENTS or n in STUDIES else None  # a try of `13b_carry`: no recipe of its own
         if epochs(name) is None or None in (known := [epochs(n) for n, _ in self.done]): return sum(self.done.values()) / len(self.done)
         return sum(s / e for s, e in zip(self.done.values(), known)) / len(self.done) * epochs(name)
 
