@@ -41,13 +41,16 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/run_nbs.py --out reproduce/notebooks
 
 ## Read and run the notebooks: JupyterLab on nbs/, kernels from .venv. The notebooks' kernel `python3` is the
-## .venv's python in this Jupyter; the kernel `humannums` (installed into .venv) names it in the launcher.
+## .venv's python in this Jupyter, under the display name the notebooks store (nbdev_clean writes `python3`), so that
+## opening a notebook changes nothing in it; the kernel `humannums` (installed into .venv) names it in the launcher.
+## A save from JupyterLab goes through nbdev_clean (nbdev's pre-save hook, `jupyter_hooks` in settings.ini).
 ## Extra options: make lab LAB_ARGS="--no-browser --port=8899"
 LAB_ARGS ?=
 lab: kernel
-	$(BIN)/jupyter lab --ServerApp.root_dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=nbs --FileContentsManager.pre_save_hook=nbdev.clean.clean_jupyter $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 kernel: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name python3 >/dev/null
 	$(BIN)/python -m ipykernel install --sys-prefix --name humannums --display-name "Python (humannums .venv)" >/dev/null
 
 ## Every test: notebooks (nbdev_test, one per core at a time, one torch thread each) then pytest

@@ -181,3 +181,42 @@ def test_lab_offers_the_project_kernel(lab):
     specs = _get(f'{lab["base"]}/api/kernelspecs?token={lab["token"]}')['kernelspecs']
     assert {'humannums', 'python3'} <= set(specs)
     assert Path(specs['humannums']['spec']['argv'][0]) == VENV_BIN/'python'
+
+# --- opening and saving in JupyterLab (issue #37) ------------------------------------------------------------------
+
+def _lab_dom(lab, name, profile, budget):
+    url = f'{lab["base"]}/lab/tree/{name}?token={lab["token"]}&reset'
+    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', '--window-size=1280,2000',
+                           f'--virtual-time-budget={budget}', '--dump-dom', url], capture_output=True, text=True, timeout=300).stdout
+
+@pytest.mark.skipif(not CHROMIUM, reason='Chromium not installed (.ci/run installs it)')
+@pytest.mark.parametrize('name', ['01_learner.ipynb', '05_more_signal.ipynb'])
+def test_opening_a_notebook_leaves_it_unchanged(lab, tmp_path, name):
+    """Opened in JupyterLab, a notebook's tab shows no unsaved change once its kernel is ready: JupyterLab finds the
+    kernel name and language information it would write already stored, so closing the tab asks nothing"""
+    before = (ROOT/'nbs'/name).read_bytes()
+    for budget in (30_000, 90_000, 180_000):  # virtual time for the app to load and the kernel to start; more on a busy machine
+        dom = _lab_dom(lab, name, tmp_path/f'profile{budget}', budget)
+        status = re.findall(r'jp-Notebook-ExecutionIndicator[^>]*data-status="(\w+)"', dom)
+        if 'idle' in status: break
+    assert 'idle' in status, f'the kernel never became ready: {status}'  # by then JupyterLab has written what it would
+    tabs = [t for t in re.findall(rf'<li[^>]*title="Name: {re.escape(name)}[^"]*"[^>]*>', dom) if 'lm-TabBar-tab' in t]
+    assert len(tabs) == 1, f'{len(tabs)} tabs for the notebook'  # (the file browser lists it too, in another kind of item)
+    assert 'jp-mod-dirty' not in tabs[0], tabs[0]
+    assert (ROOT/'nbs'/name).read_bytes() == before
+
+def test_a_save_from_jupyterlab_is_cleaned(lab):
+    """A notebook saved through `make lab`'s server, as JupyterLab saves it, with what a session adds (the kernel's
+    own display name, a cell's execution times), is written as nbdev_clean writes it: the same bytes as the file read"""
+    api, name = f'{lab["base"]}/api/contents', 'zz_save_check.ipynb'
+    model = _get(f'{api}/03_rnn.ipynb?content=1&token={lab["token"]}')
+    nb = model['content']
+    nb['metadata']['kernelspec']['display_name'] = 'Python 3 (ipykernel)'
+    code = next(c for c in nb['cells'] if c['cell_type'] == 'code')
+    code['metadata']['execution'] = {'iopub.status.busy': '2026-01-01T00:00:00.000000Z'}
+    req = urllib.request.Request(f'{api}/{name}?token={lab["token"]}', method='PUT', headers={'Content-Type': 'application/json'},
+                                 data=json.dumps(dict(type='notebook', format='json', content=nb)).encode())
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r: assert r.status in (200, 201)
+        assert (ROOT/'nbs'/name).read_bytes() == (ROOT/'nbs'/'03_rnn.ipynb').read_bytes()
+    finally: (ROOT/'nbs'/name).unlink(missing_ok=True)
