@@ -219,4 +219,6 @@ def test_a_save_from_jupyterlab_is_cleaned(lab):
     try:
         with urllib.request.urlopen(req, timeout=30) as r: assert r.status in (200, 201)
         assert (ROOT/'nbs'/name).read_bytes() == (ROOT/'nbs'/'03_rnn.ipynb').read_bytes()
-    finally: (ROOT/'nbs'/name).unlink(missing_ok=True)
+    finally:
+        (ROOT/'nbs'/name).unlink(missing_ok=True)
+        (ROOT/'nbs'/'.ipynb_checkpoints'/name.replace('.ipynb', '-checkpoint.ipynb')).unlink(missing_ok=True)  # the server's checkpoint of it
