@@ -24,7 +24,7 @@ reproduce: $(STAMP)
 ## The trained models notebooks 10, 11 and 13 load instead of training them at every run (seed 42, registry
 ## recipes; a notebook retrains any whose recipe changed): into trained/ (committed), one run per core
 models: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.zoo import save_all_trained; save_all_trained('trained', jobs=0)"
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.cache import save_all_trained; save_all_trained('trained', jobs=0)"
 
 ## How every language model counts on (13a_counting): the models of seeds 0-4 that `make reproduce` kept in runs/ (any
 ## missing there is trained), scored by carry kind and prompt format into counting/counting.csv and by the probability

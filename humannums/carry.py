@@ -13,7 +13,8 @@ from torch import nn
 from .data import ONES, TEENS, TENS, load_nums, words, seq_samples, split_samples, get_batches, samples_dls
 from .files import check_target, InputError
 from .modelfile import read_model_file, write_model_file, ModelFileError, MODEL_SUFFIX
-from .zoo import EXPERIMENTS, get_recipe, n_params
+from .zoo import EXPERIMENTS, get_recipe
+from .runner import n_params
 from .attention import TransformerLM
 from .inference import TrainedModel
 from .counting import (CARRY_COLUMNS, CARRY_FILE, COUNTING_FILE, score_model, run_jobs, study_tables,

@@ -19,7 +19,7 @@ MAX_SEEDS, MAX_LR = 100, 1e38  # seeds per model; about float32's largest
 # What the parser checks, here so that it needs no import of the library (each is tested equal to its source below)
 MODELS = ('ffnn', 'rnn1', 'rnn2', 'rnn3', 'rnn4', 'rnn_multi', 'lstm', 'gru', 'awd', 'awd_gru', 'transformer',
           'transformer_pointer')  # zoo.EXPERIMENTS
-TRANSLATOR_NAMES = ('w2d', 'w2d_plain', 'w2d_plain_random', 'd2w', 'd2w_plain')  # zoo.TRANSLATORS
+TRANSLATOR_NAMES = ('w2d', 'w2d_plain', 'w2d_plain_random', 'd2w', 'd2w_plain')  # cache.TRANSLATORS
 MAX_SEED, MAX_EPOCHS, MAX_GENERATE, MAX_COUNT, VOCAB_SIZE = 2**32 - 2, 1000, 10_000, 1000, 30  # learner.MAX_SEED, learner.MAX_EPOCHS, inference.MAX_GENERATE, inference.MAX_COUNT, len(data.load_nums()[1])
 
 def _arg(kind, what:str, ok=lambda v: True):
@@ -140,7 +140,7 @@ def cmd_train(args):
     "Train a model (or translator) with its recipe and save it; the output path is checked first, and a diverged run is not saved"
     from humannums.files import check_target, what_is, InputError
     from humannums.learner import results
-    from humannums.zoo import model_summary, train_model
+    from humannums.cache import model_summary, train_model
     from humannums.inference import save_model, is_model_file
     out = args.out or f'{args.model}.safetensors'
     if out.endswith(('/', os.sep)) or what_is(out) == 'a folder':  # 'newdir/' would otherwise become a file named newdir
@@ -200,14 +200,14 @@ def cmd_convert(args):
     "Convert an old-format model file to today's format, checked bit for bit"
     from humannums.modelfile import convert_model_file
     from humannums.inference import load_model, MODEL_NAMES
-    from humannums.zoo import model_vocab
+    from humannums.cache import model_vocab
     new = convert_model_file(args.file, args.out, names=MODEL_NAMES, vocab_of=model_vocab)
     tm = load_model(new)  # and it loads as any model file does
     print(_printable(f'{args.file} -> {new}: {tm.name}, {len(tm.model.state_dict())} weights, read back bit for bit'))
 
 def cmd_reproduce(args):
     "Rerun every experiment and write the report"
-    from humannums.zoo import reproduce
+    from humannums.report import reproduce
     t = time.perf_counter()
     keep = args.keep or Path(args.out).parent/'runs'
     out = reproduce(args.out, seeds=tuple(range(args.seeds)), names=args.models, jobs=args.jobs, keep=keep,

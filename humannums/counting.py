@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 from .data import ONES, load_nums, words, three_word_samples, seq_samples, split_samples
 from .files import atomic_write_bytes, check_target, check_int
-from .zoo import EXPERIMENTS, get_recipe, worker_pool, trained, RunClock
+from .zoo import EXPERIMENTS, get_recipe
+from .runner import worker_pool, RunClock
+from .cache import trained
 from .inference import TrainedModel, generate_words, next_probs
 
 # %% auto #0
@@ -178,7 +180,7 @@ def counting_markdown(study:pd.DataFrame, carry:pd.DataFrame, context:int=4) -> 
 
 def add_to_report(report='results', folder='counting') -> Path:
     "Write the reproduce report in folder `report` again from its own runs, with the counting table of `folder` after its tables"
-    from humannums.zoo import load_runs, write_report
+    from humannums.report import load_runs, write_report
     runs, curves = load_runs(report)
     section = counting_markdown(load_counting(folder), load_counting(folder, CARRY_FILE))
     return write_report(report, runs, curves, sorted(runs.seed.unique()), sections=[section])

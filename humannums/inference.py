@@ -12,8 +12,9 @@ import torch
 from .data import load_nums, three_word_dls, words
 from .files import check_target, check_int, InputError, InputTypeError
 from .modelfile import ModelFileError, MAX_MODEL_BYTES, FIELDS, read_model_file, write_model_file, is_model_file, short
-from .zoo import get_experiment, EXPERIMENTS, TRANSLATORS, new_model, model_vocab
+from .zoo import get_experiment, EXPERIMENTS
 # nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
+from .cache import TRANSLATORS, new_model, model_vocab
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0
@@ -129,7 +130,7 @@ def _fit_weights(path:Path, name:str, weights:dict, model) -> dict:
 
 # %% ../nbs/13_inference.ipynb #ec747fb3
 def load_model(path, device=None) -> TrainedModel:
-    "Load a model file (`save_model`'s, or `save_trained`'s of `12_zoo`): nothing in it is run or unpickled, and every part is checked"
+    "Load a model file (`save_model`'s, or `save_trained`'s of `21_cache`): nothing in it is run or unpickled, and every part is checked"
     path, device = _as_path(path), _check_device(device)
     meta, weights = read_model_file(path)
     name, vocab = meta['name'], meta['vocab']

@@ -60,7 +60,7 @@ FIELDS = dict(  # what a model file's metadata holds (each value JSON in a strin
     name=_is_str, vocab=_is_vocab,
     metrics=lambda v: isinstance(v, dict) and len(v) <= 64 and all(_is_str(k) and _is_num(x) for k, x in v.items()),
     trained=lambda v: isinstance(v, dict) and v.keys() == _TRAINED.keys() and all(ok(v[k]) for k, ok in _TRAINED.items()))
-REQUIRED = ('name', 'vocab', 'metrics')  # `trained` is there in the files `save_trained` writes (`12_zoo`): fastai's table and the recipe key
+REQUIRED = ('name', 'vocab', 'metrics')  # `trained` is there in the files `save_trained` writes (`21_cache`): fastai's table and the recipe key
 
 def check_meta(meta:dict, path='model file') -> dict:
     "`meta` if it has the fields a model file needs, each of the right type and within its bounds; else a `ModelFileError` naming the field"

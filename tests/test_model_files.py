@@ -10,7 +10,7 @@ from conftest import ROOT, hn, clean, hn_bounded
 def old_pickle(path, **changes):
     "A model file of the old format (torch.save's pickle) with `changes` to its fields"
     import torch
-    from humannums.zoo import new_model, model_vocab
+    from humannums.cache import new_model, model_vocab
     data = dict(format='humannums-model', version=1, name='rnn2', vocab=model_vocab('rnn2'), metrics={},
                 state_dict=new_model('rnn2').state_dict())
     torch.save({**data, **changes}, path)
@@ -127,7 +127,7 @@ def test_one_trained_model_shared_by_threads_and_generators(name):
 
 def test_shipped_files_are_in_todays_format():
     from humannums.modelfile import read_model_file
-    from humannums.zoo import TRAINED
+    from humannums.cache import TRAINED
     assert sorted(p.name for p in (ROOT/'trained').iterdir()) == sorted(f'{n}-seed42.safetensors' for n in TRAINED)
     for f in [*(ROOT/'trained').iterdir(), *(ROOT/'counting').glob('*.safetensors')]:
         assert f.read_bytes()[:2] != b'PK', f

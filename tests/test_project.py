@@ -148,3 +148,11 @@ def test_reader_questions_stay_off_the_machinery():
             if c['cell_type'] == 'markdown' and '## Questionnaire' in s:
                 found += [f'{nb.name}: {w}' for w in MACHINERY if w in s.lower()]
     assert not found, found
+
+
+def test_zoo_is_the_registry_and_the_side_by_side_page():
+    "zoo.py keeps the registry and what 12 shows side by side; the runner, the report and the trained-model cache have their own modules (19-21)"
+    lines = (ROOT/'humannums'/'zoo.py').read_text().splitlines()
+    assert len(lines) <= 200, len(lines)
+    import humannums.zoo as zoo
+    assert not {'run_all', 'reproduce', 'trained', 'write_report'} & set(zoo.__all__)

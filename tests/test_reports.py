@@ -96,7 +96,7 @@ def test_counting_scores_the_kept_models_as_if_trained_again(tmp_path):
     "Scoring the model a reproduce run kept gives the figures of training it again with the same seed, to the last digit"
     import torch
     torch.set_num_threads(1)
-    from humannums.zoo import reproduce
+    from humannums.report import reproduce
     from humannums.counting import count_study
     reproduce(tmp_path/'rep', seeds=(0,), names=['rnn4'], keep=tmp_path/'runs', progress=None)
     kept = count_study(['rnn4'], seeds=[0], runs=tmp_path/'runs', progress=None)

@@ -8,8 +8,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def zoo():
     import torch
     torch.set_num_threads(1)
-    from humannums import zoo
-    return zoo
+    from humannums import cache
+    return cache  # the trained-model cache (`21_cache`)
 
 def test_trained_folder_holds_exactly_the_loaded_models(zoo):
     assert sorted(p.name for p in (ROOT/'trained').iterdir()) == sorted(zoo.trained_path('.', n).name for n in zoo.TRAINED)

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from humannums.inference import MODEL_NAMES
 from humannums.modelfile import read_model_file, write_model_file, read_old_model_file, convert_model_file, MODEL_SUFFIX
-from humannums.zoo import model_vocab
+from humannums.cache import model_vocab
 from humannums.data import load_nums
 
 def same_bits(a, b) -> bool:

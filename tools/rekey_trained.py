@@ -3,7 +3,7 @@
 
     .venv/bin/python tools/rekey_trained.py --base REV
 
-On this machine it trains every model of `zoo.TRAINED` (seed 42) twice, with the code of REV and with the working
+On this machine it trains every model of `cache.TRAINED` (seed 42) twice, with the code of REV and with the working
 tree's, one torch thread each, and compares weights and fastai's tables bit for bit. Only if all are identical does it
 write today's `recipe_key` into the files in trained/, leaving everything else in them as it is; otherwise it names
 the models that moved and exits 1: then the change did alter training, and `make models` must retrain them (on the
@@ -13,10 +13,12 @@ import argparse, os, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN = "from humannums.zoo import save_all_trained; save_all_trained({out!r}, jobs=0, progress=None)"
+TRAIN = ("try: from humannums.cache import save_all_trained\n"  # since the zoo split; before it, in zoo
+         "except ImportError: from humannums.zoo import save_all_trained\n"
+         "save_all_trained({out!r}, jobs=0, progress=None)")
 
 def train_all(src:Path, out:Path):
-    "Train zoo.TRAINED into `out` with the humannums package found in folder `src`"
+    "Train cache.TRAINED into `out` with the humannums package found in folder `src`"
     env = dict(os.environ, PYTHONPATH=str(src), OMP_NUM_THREADS='1')
     subprocess.run([sys.executable, '-c', TRAIN.format(out=str(out))], env=env, cwd=src, check=True)
 
@@ -40,7 +42,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--base', required=True, help='the commit whose code made the committed trained/ files')
     args = p.parse_args(argv)
-    from humannums.zoo import TRAINED, recipe_key, trained_path
+    from humannums.cache import TRAINED, recipe_key, trained_path
     from humannums.modelfile import read_model_file, write_model_file
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
