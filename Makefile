@@ -14,14 +14,14 @@ $(STAMP): settings.ini setup.py constraints.txt
 
 ## Main job: rerun every experiment of the series (5 seeds each; one run per core, one torch thread each, as the notebooks);
 ## the report lands in results/ (committed: git diff shows what moved), every trained model in runs/ (not committed);
-## then the seed-42 models that notebooks 10, 11 and 13 load into trained/ (`make models`), and the counting scores of
+## then the seed-42 models that notebooks 10, 10a, 11 and 13 load into trained/ (`make models`), and the counting scores of
 ## the models in runs/ (`make counting`): nothing is trained twice
 reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/humannums reproduce --seeds 5 --out results --keep runs --jobs 0
 	$(MAKE) models
 	$(MAKE) counting
 
-## The trained models notebooks 10, 11 and 13 load instead of training them at every run (seed 42, registry
+## The trained models notebooks 10, 10a, 11 and 13 load instead of training them at every run (seed 42, registry
 ## recipes; a notebook retrains any whose recipe changed): into trained/ (committed), one run per core
 models: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -c "from humannums.cache import save_all_trained; save_all_trained('trained', jobs=0)"

@@ -16,6 +16,7 @@ from .modelfile import read_model_file, write_model_file, ModelFileError, MODEL_
 from .zoo import EXPERIMENTS, get_recipe
 from .runner import n_params
 from .attention import TransformerLM
+from .pointer import PointerSentinel
 from .inference import TrainedModel
 from .counting import (CARRY_COLUMNS, CARRY_FILE, COUNTING_FILE, score_model, run_jobs, study_tables,
                                 write_counting, add_to_report)
@@ -60,10 +61,10 @@ class SuccessorPointer(nn.Module):
 
 # %% ../nbs/13b_carry.ipynb #83550a74
 def successor_transformer(vocab_sz:int=30, n_hidden:int=64) -> TransformerLM:
-    "The pointer Transformer of `10_attention` with a `SuccessorPointer` in place of its pointer"
+    "The pointer Transformer of `10a_pointer` with a `SuccessorPointer` in place of its pointer"
     vocab = load_nums()[1]
     if vocab_sz != len(vocab): raise InputError(f"vocab_sz must be {len(vocab)}, the size of HUMAN_NUMBERS' vocabulary, got {vocab_sz}")
-    model = TransformerLM(vocab_sz, n_hidden, pointer=True)
+    model = TransformerLM(vocab_sz, n_hidden, pointer=PointerSentinel)  # its pointer is replaced below; built so, the rest starts as the pointer Transformer does
     model.pointer = SuccessorPointer(n_hidden, successor_table(vocab))
     return model
 

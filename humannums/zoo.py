@@ -22,6 +22,7 @@ from .lstm import LSTMLM
 from .gru import GRULM
 from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
+from .pointer import PointerSentinel
 # fastai's Learner (which loads scikit-learn), `learner` and `seq2seq` are imported inside the functions that
 # train: the registry then costs no more than the models, and `13_inference` loads a model file without them
 
@@ -81,7 +82,7 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment('transformer', TransformerLM, seq_dls, epochs=25, lr=1e-2,
                doc='2-block Transformer with a memory of the previous window', fit_kwargs=TFM_FIT, **_seq),
     Experiment('transformer_pointer', TransformerLM, seq_dls, epochs=25, lr=1e-2,
-               doc='the same, with a pointer that copies from the context', model_kwargs=dict(pointer=True), fit_kwargs=TFM_FIT, **_seq),
+               doc='the same, with a pointer that copies from the context', model_kwargs=dict(pointer=PointerSentinel), fit_kwargs=TFM_FIT, **_seq),
 ]}
 
 def get_experiment(name:str) -> Experiment:
@@ -117,7 +118,7 @@ def get_recipe(name:str) -> Experiment:
 
 def check_recipe(name:str, **fields) -> Experiment:
     "The recipe `name`, checked to have `fields` (classes and functions compared by name: a notebook defines its own copies)"
-    e, key = get_recipe(name), lambda v: getattr(v, '__qualname__', v)
+    e, key = get_recipe(name), lambda v: {k: key(x) for k, x in v.items()} if isinstance(v, dict) else getattr(v, '__qualname__', v)  # classes by name, in dicts too
     if bad := [f"{k}={key(getattr(e, k))!r} (expected {key(v)!r})" for k, v in fields.items() if key(getattr(e, k)) != key(v)]:
         raise AssertionError(f"the registry's recipe {name!r} is not this one: {', '.join(bad)}")
     return e

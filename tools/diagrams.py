@@ -178,6 +178,23 @@ def get_batches() -> SVG:
     s.text(W/2, 422, 'so a hidden state kept from one batch to the next reads on where it stopped', 15, colour=GREY)
     return s
 
+# --- 01 -------------------------------------------------------------------------------------------
+
+def last_word() -> SVG:
+    s = SVG(420, 'LastWord: only the third word is read; embedding i_h, output layer h_o')
+    xs = [170, 330, 490]
+    words = [s.box(x, 370, f'word {k+1}', 'inp', 100, 40, mono=False) for k, x in enumerate(xs)]
+    for w in words[:2]: s.text(w.x, w.y + 38, 'not read', 14, 'middle', GREY)
+    emb = s.box(490, 280, 'i_h', 'inp', 90, 44)
+    s.link(words[2], emb)
+    s.text(545, 280, 'E x₃: 64 numbers', 15, 'start', GREY)
+    ho = s.box(490, 170, 'h_o', 'out', 140, 44)
+    s.link(emb, ho)
+    s.line([ho.top, (490, 80)], label='scores for word 4', dx=10, dy=4, anchor='start', lcolour=INK)
+    s.text(25, 200, 'a table in effect:\nfor each last word,\nthe words after it', 15, 'start', GREY)
+    legend(s, 30, kinds=(('inp', 'input'), ('out', 'output')))
+    return s
+
 # --- 02 -------------------------------------------------------------------------------------------
 
 def ffnn() -> SVG:
@@ -522,7 +539,7 @@ def seq2seq() -> SVG:
     return s
 
 DIAGRAMS = {  # file name -> drawing function (the notebook that shows it)
-    'get_batches': get_batches, 'ffnn': ffnn, 'rnn1_unrolled': rnn1_unrolled, 'rnn2_loop': rnn2_loop,
+    'get_batches': get_batches, 'last_word': last_word, 'ffnn': ffnn, 'rnn1_unrolled': rnn1_unrolled, 'rnn2_loop': rnn2_loop,
     'rnn3_state': rnn3_state, 'rnn4_outputs': rnn4_outputs, 'stacked_rnn': stacked, 'lstm_cell': lstm_cell,
     'gru_cell': gru_cell, 'awd': awd, 'causal_attention': causal_attention, 'transformer': transformer,
     'seq2seq': seq2seq}
