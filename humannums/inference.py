@@ -13,8 +13,8 @@ from .data import load_nums, three_word_dls, words
 from .files import check_target, check_int, InputError, InputTypeError
 from .modelfile import ModelFileError, MAX_MODEL_BYTES, FIELDS, read_model_file, write_model_file, is_model_file, short
 from .zoo import get_experiment, EXPERIMENTS
-# nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 from .cache import TRANSLATORS, new_model, model_vocab
+# nothing of fastai's training machinery (`Learner`, scikit-learn): `humannums predict` loads and runs a model
 # file at little more than the cost of torch and the models; `seq2seq` is imported for a translator only
 
 # %% auto #0

@@ -23,8 +23,8 @@ from .gru import GRULM
 from .awd import AWDLSTM, RegularizedLM, awd_cbs, AWD_FIT
 from .attention import TransformerLM, TFM_FIT
 from .pointer import PointerSentinel
-# fastai's Learner (which loads scikit-learn), `learner` and `seq2seq` are imported inside the functions that
-# train: the registry then costs no more than the models, and `13_inference` loads a model file without them
+# fastai's Learner (which loads scikit-learn) and `learner` are imported by the modules that train (`19_runner`,
+# `21_cache`): the registry then costs no more than the models, and `13_inference` loads a model file without them
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'STUDIES', 'Experiment', 'get_experiment', 'get_recipe', 'check_recipe', 'results_table', 'plot_curves']
