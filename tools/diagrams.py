@@ -495,6 +495,27 @@ def transformer() -> SVG:
     s.text(600, 410, 'next batch: memory =\nlast 16 tokens of ctx,\ndetached; reset()\nempties it', 14, 'middle', GREY)
     return s
 
+def pointer() -> SVG:
+    s = SVG(400, 'PointerSentinel: the query at position t scores every earlier position j; each position votes for the token that followed it, ctx[j+1]; a sentinel keeps a share for the vocabulary softmax')
+    toks = ['.', 'eight', 'thousand', 'one', '.', 'eight', 'thousand']
+    xs = [70 + 88 * k for k in range(len(toks))]
+    boxes = [s.box(x, 345, t, 'inp', 80, 36, size=15) for x, t in zip(xs, toks)]
+    q = boxes[-1]
+    s.text(q.x, 385, 'query: position t', 14, 'middle', GREY)
+    for b, nxt in zip(boxes[:-1], toks[1:]): s.text(b.x, 300, f'→ {nxt}', 14, 'middle', GREY)
+    s.text(xs[0] - 40, 275, 'each position j votes for ctx[j+1], the token after it', 14, 'start', GREY)
+    sm = s.box(330, 215, 'softmax(a_t0 … a_t,t-1, s_t)', 'attn', 520, 40, size=15)
+    s.line([q.top, (q.x, 235)])
+    copy = s.box(215, 135, 'copy: α_tj to ctx[j+1]', 'attn', 290, 40, size=15)
+    sent = s.box(560, 135, 'g_t · softmax(scores)', 'out', 250, 40, size=15)
+    s.line([(215, 195), copy.bottom]); s.line([(560, 195), sent.bottom], label='sentinel share g_t', dx=10, dy=4, anchor='start', size=14)
+    plus = s.circle(390, 70, '+', r=16)
+    s.line([copy.top, (215, 70), plus.left]); s.line([sent.top, (560, 70), plus.right])
+    s.line([plus.top, (390, 12)])
+    s.text(405, 28, 'p(w): log of it is the output', 15, 'start')
+    legend(s, 28, kinds=(('inp', 'context'), ('attn', 'pointer'), ('out', 'vocabulary')))
+    return s
+
 # --- 11 -------------------------------------------------------------------------------------------
 
 def seq2seq() -> SVG:
@@ -541,7 +562,7 @@ def seq2seq() -> SVG:
 DIAGRAMS = {  # file name -> drawing function (the notebook that shows it)
     'get_batches': get_batches, 'last_word': last_word, 'ffnn': ffnn, 'rnn1_unrolled': rnn1_unrolled, 'rnn2_loop': rnn2_loop,
     'rnn3_state': rnn3_state, 'rnn4_outputs': rnn4_outputs, 'stacked_rnn': stacked, 'lstm_cell': lstm_cell,
-    'gru_cell': gru_cell, 'awd': awd, 'causal_attention': causal_attention, 'transformer': transformer,
+    'gru_cell': gru_cell, 'awd': awd, 'causal_attention': causal_attention, 'transformer': transformer, 'pointer': pointer,
     'seq2seq': seq2seq}
 
 def render_all() -> dict[str, str]:
