@@ -4,14 +4,14 @@
 
 # %% ../nbs/13b_carry.ipynb #b88a78ed
 from __future__ import annotations
-import math, random, time
+import math, random
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 import torch
 from torch import nn
 from .data import ONES, TEENS, TENS, load_nums, words, seq_samples, split_samples, get_batches, samples_dls
-from .files import check_target, InputError
+from .files import check_target, InputError, short
 from .modelfile import read_model_file, write_model_file, ModelFileError, MODEL_SUFFIX
 from .zoo import EXPERIMENTS, get_recipe
 from .runner import n_params
@@ -24,8 +24,8 @@ from .counting import (CARRY_COLUMNS, CARRY_FILE, COUNTING_FILE, score_model, ru
 # %% auto #0
 __all__ = ['KINDS_OF_WORD', 'TRIES', 'TRY_COLUMNS', 'TRIES_FILE', 'TRIES_CARRY_FILE', 'successor_table', 'SuccessorPointer',
            'successor_transformer', 'word_kind', 'word_value', 'SharedDigits', 'shared_digits_transformer',
-           'DigitBlind', 'digit_blind_transformer', 'successor_text', 'successor_dls', 'Try', 'train_try', 'try_study',
-           'count_and_try', 'load_try', 'save_try', 'make_counting']
+           'DigitBlind', 'digit_blind_transformer', 'successor_text', 'successor_dls', 'Try', 'get_try', 'train_try',
+           'try_study', 'count_and_try', 'load_try', 'save_try', 'make_counting']
 
 # %% ../nbs/13b_carry.ipynb #f6312c30
 def successor_table(vocab:list) -> torch.Tensor:
@@ -63,7 +63,7 @@ class SuccessorPointer(nn.Module):
 def successor_transformer(vocab_sz:int=30, n_hidden:int=64) -> TransformerLM:
     "The pointer Transformer of `10a_pointer` with a `SuccessorPointer` in place of its pointer"
     vocab = load_nums()[1]
-    if vocab_sz != len(vocab): raise InputError(f"vocab_sz must be {len(vocab)}, the size of HUMAN_NUMBERS' vocabulary, got {vocab_sz}")
+    if vocab_sz != len(vocab): raise InputError(f"vocab_sz must be {len(vocab)}, the size of HUMAN_NUMBERS' vocabulary, got {short(vocab_sz)}")
     model = TransformerLM(vocab_sz, n_hidden, pointer=PointerSentinel)  # its pointer is replaced below; built so, the rest starts as the pointer Transformer does
     model.pointer = SuccessorPointer(n_hidden, successor_table(vocab))
     return model
@@ -145,11 +145,15 @@ TRIES = {'successor_pointer': Try(successor_transformer, doc='the pointer Transf
 TRY_COLUMNS = CARRY_COLUMNS + ['params', 'seconds']  # the carry table of the tries, with each run's cost
 TRIES_FILE, TRIES_CARRY_FILE = 'tries.csv', 'tries_carry.csv'
 
+def get_try(name:str) -> Try:
+    "The try called `name`; an unknown name gets the list of valid ones"
+    if name not in TRIES: raise InputError(f"unknown try {short(name)}; choose one of: {', '.join(TRIES)}")
+    return TRIES[name]
+
 def train_try(name:str, seed:int):
     "Try `name` trained with the pointer Transformer's recipe (epochs, learning rate, loss, fit settings; data, unless the try brings its own) and `seed`"
     from humannums.learner import train
-    if name not in TRIES: raise InputError(f"unknown try {name!r}; choose one of: {', '.join(TRIES)}")
-    r, t = get_recipe('transformer_pointer'), TRIES[name]
+    r, t = get_recipe('transformer_pointer'), get_try(name)
     return train(t.make_model, (t.dls or r.dls)(), r.epochs, r.lr, seed=seed, loss_func=r.loss_func, stateful=True, **r.fit_kwargs)
 
 # %% ../nbs/13b_carry.ipynb #ae5a6107
@@ -166,7 +170,7 @@ def _try_one(task) -> dict:
 
 def _try_tasks(names, seeds, keep) -> list:
     names = list(names or TRIES)
-    if bad := [n for n in names if n not in TRIES]: raise InputError(f"unknown try {bad[0]!r}; choose one of: {', '.join(TRIES)}")
+    for n in names: get_try(n)
     return [(n, s, keep) for n in names for s in seeds]
 
 # %% ../nbs/13b_carry.ipynb #fa7a3f2e
@@ -195,13 +199,13 @@ def _save_try_model(model, name:str, seed:int, folder) -> Path:
 def load_try(path) -> TrainedModel:
     "The try that `save_try` saved in `path`, ready for `13_inference`'s functions"
     meta, weights = read_model_file(path)
-    if meta['name'] not in TRIES: raise InputError(f"{path} holds {meta['name']!r}, not a try (one of: {', '.join(TRIES)})")
+    if meta['name'] not in TRIES: raise InputError(f"{path} holds {short(meta['name'])}, not a try (one of: {', '.join(TRIES)})")
     model = TRIES[meta['name']].make_model(); model.load_state_dict(weights)
     return TrainedModel(model.eval(), list(load_nums()[1]), 'transformer_pointer', meta['metrics'])
 
 def save_try(name:str='successor_pointer', seed:int=0, folder='counting', runs=None) -> Path:
     "Save try `name` of `seed` in `folder` for the notebook to look inside: the model `try_study` kept in `runs`, if there, else trained here as `try_study` trains it"
-    if name not in TRIES: raise InputError(f"unknown try {name!r}; choose one of: {', '.join(TRIES)}")
+    get_try(name)
     kept = None if runs is None else Path(runs)/f'{name}-seed{seed}{MODEL_SUFFIX}'
     model = load_try(kept).model if kept is not None and _is_try_file(kept) else train_try(name, seed).model
     return _save_try_model(model, name, seed, folder)

@@ -8,7 +8,7 @@ import contextlib, importlib, os, random, time
 from pathlib import Path
 import pandas as pd
 from .data import ONES, load_nums, words, three_word_samples, seq_samples, split_samples
-from .files import atomic_write_bytes, check_target, check_int
+from .files import atomic_write_bytes, check_target, check_int, short
 from .zoo import EXPERIMENTS, get_recipe
 from .runner import worker_pool, RunClock
 from .cache import trained
@@ -145,7 +145,7 @@ def _is_counting_file(path:Path) -> bool:
 
 def write_counting(df:pd.DataFrame, folder='counting', name:str=COUNTING_FILE) -> Path:
     "Write a table of `count_study` (or of the tries of `13b_carry`) to `folder`/`name`, atomically, replacing only an earlier such table"
-    if list(df.columns[:len(RUN_COLUMNS)]) != RUN_COLUMNS: raise ValueError(f"a counting table starts with the columns {RUN_COLUMNS}, got {list(df.columns[:3])}")
+    if list(df.columns[:len(RUN_COLUMNS)]) != RUN_COLUMNS: raise ValueError(f"a counting table starts with the columns {RUN_COLUMNS}, got {', '.join(short(c, 30) for c in df.columns[:3])}")
     path = check_target(Path(folder)/name, ours=_is_counting_file, kind='counting table')
     return atomic_write_bytes(path, df.to_csv(index=False).encode())
 

@@ -4,15 +4,13 @@
 
 # %% ../nbs/12_zoo.ipynb #974162d7
 from __future__ import annotations
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import partial, cached_property
-import difflib, inspect
-from pathlib import Path
+import difflib
 import pandas as pd
 import torch
 from torch import nn
 from .data import three_word_dls, stateful_dls, seq_dls, load_nums
-from .files import InputError
 from .ffnn import FFNN
 from .rnn import RNN1, RNN2
 from .stateful import RNN3, unordered_dls
